@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cftcp internal header: connection structures, per-namespace state and the
+ * interfaces between the module's files.
+ *
+ * Lock order (outermost first):
+ *   socket lock (lock_sock, or bh_lock_sock in softirq and timers)
+ *     -> listener's synq_lock / acceptq_lock
+ *       -> cn->bhash_lock (port ownership)
+ *         -> ehash bucket lock (4-tuple table)
+ * The 4-tuple table and the listener table are read under RCU with no lock;
+ * entries found there are pinned with refcount_inc_not_zero(). Sockets carry
+ * SOCK_RCU_FREE, request and TIME_WAIT entries are freed with kfree_rcu().
+ * Nothing on the per-segment path takes a per-namespace lock.
+ */
+#ifndef _CFTCP_H
+#define _CFTCP_H
+
+#include <linux/types.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <linux/rbtree.h>
+#include <linux/siphash.h>
+#include <net/sock.h>
+#include <net/inet_sock.h>
+#include <net/netns/generic.h>
+#include <linux/cftcp.h>
+
+/* Module parameters. */
+extern int cftcp_family;
+extern int cftcp_ipproto;
+
+/* ---- Wire format ---------------------------------------------------- */
+
+/* RFC 9293 section 3.1 header; same layout as struct tcphdr. */
+struct cftcphdr {
+	__be16	source;
+	__be16	dest;
+	__be32	seq;
+	__be32	ack_seq;
+#if defined(__LITTLE_ENDIAN_BITFIELD)
+	__u16	res1:4,
+		doff:4,
+		fin:1,
+		syn:1,
+		rst:1,
+		psh:1,
+		ack:1,
+		urg:1,
+		ece:1,
+		cwr:1;
+#elif defined(__BIG_ENDIAN_BITFIELD)
+	__u16	doff:4,
+		res1:4,
+		cwr:1,
+		ece:1,
+		urg:1,
+		ack:1,
+		psh:1,
+		rst:1,
+		syn:1,
+		fin:1;
+#else
+#error "Adjust your <asm/byteorder.h> defines"
+#endif
+	__be16	window;
+	__sum16	check;
+	__be16	urg_ptr;
+} __packed;
+
+#define CFTCP_FLAG_FIN	0x01
+#define CFTCP_FLAG_SYN	0x02
+#define CFTCP_FLAG_RST	0x04
+#define CFTCP_FLAG_PSH	0x08
+#define CFTCP_FLAG_ACK	0x10
+
+#define CFTCP_OPT_EOL		0
+#define CFTCP_OPT_NOP		1
+#define CFTCP_OPT_MSS		2
+#define CFTCP_OPT_WSCALE	3
+#define CFTCP_OPTLEN_MSS	4
+#define CFTCP_OPTLEN_WSCALE	3
+#define CFTCP_MAX_WSCALE	14
+#define CFTCP_DEFAULT_MSS	536	/* RFC 9293 3.7.1: no MSS option */
+#define CFTCP_MIN_MSS		88
+#define CFTCP_HDR_LEN		20
+#define CFTCP_SYN_OPTS_LEN	8	/* MSS + NOP + window scale */
+#define CFTCP_MAX_HEADER	L1_CACHE_ALIGN(128 + MAX_HEADER)
+#define CFTCP_MAX_WINDOW	65535U
+
+/* Sequence number comparisons, modulo 2^32. */
+static inline bool seq_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+#define seq_after(a, b)		seq_before(b, a)
+
+static inline bool seq_between(u32 seq, u32 lo, u32 hi)
+{
+	return hi - lo >= seq - lo;	/* lo <= seq <= hi */
+}
+
+static inline struct cftcphdr *cftcp_hdr(const struct sk_buff *skb)
+{
+	return (struct cftcphdr *)skb_transport_header(skb);
+}
+
+/*
+ * Per-segment control block, valid from the protocol handler on and for
+ * skbs in the write queue.
+ */
+struct cftcp_skb_cb {
+	u32	seq;		/* first sequence number */
+	u32	end_seq;	/* seq + SYN + FIN + data length */
+	u32	ack_seq;
+	u32	when;		/* jiffies of last transmission */
+	u32	tw_isn;		/* ISN for a SYN that reopens TIME_WAIT */
+	u16	window;		/* raw window field */
+	u8	flags;		/* CFTCP_FLAG_* */
+	u8	retransmitted:1,
+		sent:1;
+};
+
+#define CFTCP_SKB_CB(skb)	((struct cftcp_skb_cb *)&((skb)->cb[0]))
+
+/* ---- Per-namespace state -------------------------------------------- */
+
+struct cftcp_sysctl {
+	int	syn_retries;
+	int	synack_retries;
+	int	max_syn_backlog;
+	int	rto_initial_ms;
+	int	rto_min_ms;
+	int	rto_max_ms;
+	int	fin_timeout;
+	int	timewait_len;
+	int	max_tw_buckets;
+	int	syncookies;
+	int	rfc1337;
+	int	retries2;
+	int	orphan_retries;
+	int	keepalive_time;
+	int	keepalive_intvl;
+	int	keepalive_probes;
+	int	rmem_default;
+	int	wmem_default;
+};
+
+/* Counters of /proc/net/cftcp_stat, in the order printed there. */
+enum cftcp_mib_field {
+	CFTCP_MIB_ACTIVEOPENS,
+	CFTCP_MIB_PASSIVEOPENS,
+	CFTCP_MIB_ATTEMPTFAILS,
+	CFTCP_MIB_ESTABRESETS,
+	CFTCP_MIB_CURRESTAB,
+	CFTCP_MIB_INSEGS,
+	CFTCP_MIB_OUTSEGS,
+	CFTCP_MIB_RETRANSSEGS,
+	CFTCP_MIB_INERRS,
+	CFTCP_MIB_OUTRSTS,
+	CFTCP_MIB_INCSUMERRORS,
+	CFTCP_MIB_SYNRETRANS,
+	CFTCP_MIB_SYNACKRETRANS,
+	CFTCP_MIB_LISTENOVERFLOWS,
+	CFTCP_MIB_LISTENDROPS,
+	CFTCP_MIB_REQQFULLDROP,
+	CFTCP_MIB_SYNCOOKIESSENT,
+	CFTCP_MIB_SYNCOOKIESRECV,
+	CFTCP_MIB_SYNCOOKIESFAILED,
+	CFTCP_MIB_TIMEWAITOVERFLOW,
+	CFTCP_MIB_TWREAPED,
+	CFTCP_MIB_TWRECYCLED,
+	CFTCP_MIB_TWKILLED,
+	CFTCP_MIB_CHALLENGEACK,
+	CFTCP_MIB_TIMEOUTS,
+	CFTCP_MIB_FASTRETRANS,
+	CFTCP_MIB_ABORTONCLOSE,
+	CFTCP_MIB_ABORTONDATA,
+	CFTCP_MIB_ABORTONLINGER,
+	CFTCP_MIB_ABORTONTIMEOUT,
+	CFTCP_MIB_OUTOFWINDOW,
+	CFTCP_MIB_MAX
+};
+
+struct cftcp_mib {
+	unsigned long	mibs[CFTCP_MIB_MAX];
+};
+
+/* Entry kinds in the 4-tuple table. */
+enum cftcp_hkind {
+	CFTCP_HK_SOCK,
+	CFTCP_HK_REQ,
+	CFTCP_HK_TW,
+};
+
+/* Addresses and ports as seen from this host, network byte order. */
+struct cftcp_tuple {
+	__be32	laddr;
+	__be32	raddr;
+	__be16	lport;
+	__be16	rport;
+};
+
+/*
+ * Head of anything in the 4-tuple table: a full socket, a half-open
+ * request, or a TIME_WAIT entry.
+ */
+struct cftcp_hnode {
+	struct hlist_node	node;
+	struct cftcp_tuple	tuple;
+	u8			kind;	/* enum cftcp_hkind */
+	bool			hashed;	/* under the bucket lock */
+};
+
+/* A local port owner in cn->bhash: a socket or a TIME_WAIT entry. */
+struct cftcp_bnode {
+	struct hlist_node	node;
+	__be32			addr;	/* bound address, 0 for any */
+	u16			port;	/* host order */
+	u8			kind;	/* enum cftcp_hkind */
+	bool			linked;
+};
+
+#define CFTCP_EHASH_SIZE	8192
+#define CFTCP_EHASH_LOCKS	256
+#define CFTCP_LHASH_SIZE	256
+#define CFTCP_BHASH_SIZE	1024
+
+struct cftcp_net {
+	struct net			*net;
+	struct cftcp_sysctl		sysctl;
+	struct ctl_table_header		*sysctl_hdr;
+	struct cftcp_mib __percpu	*mib;
+
+	/* 4-tuple table: sockets, requests and TIME_WAIT entries. */
+	struct hlist_head		*ehash;
+	unsigned int			ehash_mask;
+	spinlock_t			ehash_locks[CFTCP_EHASH_LOCKS];
+
+	/* Listening sockets by local port. */
+	struct hlist_head		lhash[CFTCP_LHASH_SIZE];
+	spinlock_t			lhash_lock;
+
+	/* Port owners (sockets and TIME_WAIT entries) by local port. */
+	struct hlist_head		bhash[CFTCP_BHASH_SIZE];
+	spinlock_t			bhash_lock;
+	u32				port_offset;
+	u32				hash_rnd;
+
+	siphash_key_t			isn_key;
+	atomic_t			tw_count;
+	bool				dying;
+};
+
+extern unsigned int cftcp_net_id;
+
+static inline struct cftcp_net *cftcp_pernet(const struct net *net)
+{
+	return net_generic(net, cftcp_net_id);
+}
+
+#define CFTCP_INC_STATS(cn, field)	this_cpu_inc((cn)->mib->mibs[field])
+#define CFTCP_DEC_STATS(cn, field)	this_cpu_dec((cn)->mib->mibs[field])
+#define CFTCP_ADD_STATS(cn, field, v)	this_cpu_add((cn)->mib->mibs[field], v)
+
+static inline unsigned long cftcp_ms_to_jiffies(int ms)
+{
+	return msecs_to_jiffies(ms) ?: 1;
+}
+
+/* ---- Sockets --------------------------------------------------------- */
+
+/* What the retransmission timer is armed for. */
+enum cftcp_rtx_mode {
+	CFTCP_RTX_NONE,
+	CFTCP_RTX_DATA,		/* SYN, data or FIN outstanding */
+	CFTCP_RTX_PROBE,	/* zero-window probe */
+};
+
+struct cftcp_sock {
+	struct inet_sock	inet;		/* must be first */
+	struct cftcp_hnode	hnode;		/* 4-tuple table entry */
+	struct cftcp_bnode	bnode;		/* port owner, cn->bhash */
+	struct hlist_node	listen_node;	/* cn->lhash, LISTEN only */
+	bool			listen_hashed;
+
+	/* Send sequence space, RFC 9293 section 3.3.1. */
+	u32	iss;
+	u32	snd_una;
+	u32	snd_nxt;
+	u32	snd_wnd;	/* peer's window, scaled to bytes */
+	u32	snd_wl1;
+	u32	snd_wl2;
+	u32	write_seq;	/* end of queued data */
+	u32	max_window;
+	struct sk_buff *send_head;	/* first unsent skb, or NULL */
+
+	/* Receive sequence space. */
+	u32	irs;
+	u32	rcv_nxt;
+	u32	rcv_wnd;	/* last window advertised, bytes */
+	u32	rcv_wup;	/* rcv_nxt when rcv_wnd was advertised */
+	u32	copied_seq;	/* next byte the reader gets */
+	struct rb_root	ooo_queue;	/* out-of-order segments by seq */
+	u32	ooo_bytes;
+
+	/* Options agreed in the handshake. */
+	u16	mss;		/* largest payload we send */
+	u16	rcv_mss;	/* largest payload we advertised */
+	u16	user_mss;	/* CFTCP_MAXSEG, 0 if unset */
+	u8	snd_wscale;
+	u8	rcv_wscale;
+	u8	wscale_ok:1,
+		nodelay:1,
+		fin_queued:1,	/* FIN is on the write queue */
+		fin_rcvd:1,	/* peer's FIN taken in order */
+		in_recovery:1,
+		user_bound:1;	/* port chosen through bind() */
+
+	/* Retransmission, RFC 6298. */
+	u32	srtt_us;	/* smoothed RTT, 0 before a sample */
+	u32	rttvar_us;	/* RTT variance */
+	u32	rto;		/* jiffies */
+	u32	rtt_seq;	/* sequence being timed */
+	u32	rtt_start;	/* jiffies when it was sent */
+	bool	rtt_pending;
+	u8	retransmits;	/* timeouts in a row */
+	u8	probes_out;	/* unanswered window or keepalive probes */
+	u8	dupacks;
+	u8	rtx_mode;	/* enum cftcp_rtx_mode */
+	u32	recover;	/* snd_nxt when recovery began */
+	unsigned long	retrans_stamp;	/* jiffies of first unacked rtx */
+	unsigned long	rcv_tstamp;	/* jiffies of last segment in */
+	unsigned long	challenge_stamp;	/* last challenge ACK */
+
+	/* Delayed ACK. */
+	u8	ack_pending;	/* segments received since last ACK */
+	u8	quickack;
+
+	/* Timers; each holds a socket reference while pending. */
+	struct timer_list	rtx_timer;
+	struct timer_list	delack_timer;
+	struct timer_list	keepalive_timer;	/* also FIN_WAIT2 */
+
+	/* Per-socket options (0: use the sysctl). */
+	int	syn_retries;
+	int	linger2;
+	int	keepidle;	/* seconds */
+	int	keepintvl;
+	int	keepcnt;
+	u32	user_timeout;	/* ms */
+
+	/* Listener: half-open and accept queues. */
+	spinlock_t		synq_lock;
+	struct list_head	synq;
+	int			synq_len;
+	spinlock_t		acceptq_lock;
+	struct list_head	acceptq;
+	struct list_head	accept_node;	/* child, on parent's acceptq */
+
+	/* Statistics for CFTCP_INFO. */
+	u32	total_retrans;
+	u64	bytes_acked;
+	u64	bytes_received;
+	u64	segs_in;
+	u64	segs_out;
+};
+
+static inline struct cftcp_sock *cftcp_sk(const struct sock *sk)
+{
+	return (struct cftcp_sock *)sk;
+}
+
+static inline struct sock *cftcp_hnode_sk(struct cftcp_hnode *hn)
+{
+	return (struct sock *)container_of(hn, struct cftcp_sock, hnode);
+}
+
+static inline struct cftcp_net *cftcp_sk_net(const struct sock *sk)
+{
+	return cftcp_pernet(sock_net(sk));
+}
+
+/* Publish a new state; pairs with inet_sk_state_load() in lockless readers. */
+static inline void cftcp_state_store(struct sock *sk, int state)
+{
+	smp_store_release(&sk->sk_state, state);
+}
+
+/* Free a send queue skb and its share of sk_wmem_queued. */
+static inline void cftcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	__kfree_skb(skb);
+}
+
+/* Bytes the peer's window still allows beyond snd_nxt. */
+static inline u32 cftcp_snd_space(const struct cftcp_sock *cs)
+{
+	u32 right = cs->snd_una + cs->snd_wnd;
+
+	return seq_after(right, cs->snd_nxt) ? right - cs->snd_nxt : 0;
+}
+
+/* ---- Half-open requests ---------------------------------------------- */
+
+struct cftcp_req {
+	struct cftcp_hnode	hnode;		/* must be first */
+	struct sock		*listener;	/* holds a reference */
+	struct list_head	synq_node;	/* listener's synq */
+	refcount_t		refcnt;
+	struct timer_list	timer;		/* SYN-ACK retransmission */
+	u32			iss;
+	u32			irs;
+	u32			snd_wnd;	/* window field of the SYN */
+	u16			mss;		/* peer's MSS option */
+	u8			snd_wscale;
+	u8			rcv_wscale;
+	u8			wscale_ok:1,
+				acked:1,	/* final ACK seen, queue full */
+				linked:1;	/* on the listener's synq */
+	u8			num_timeout;
+	unsigned long		expires;
+	unsigned long		sent;		/* first SYN-ACK, jiffies */
+	unsigned long		rtx_stamp;	/* last SYN-ACK, jiffies */
+	struct rcu_head		rcu;
+};
+
+/* ---- TIME_WAIT ------------------------------------------------------- */
+
+struct cftcp_tw {
+	struct cftcp_hnode	hnode;		/* must be first */
+	struct cftcp_bnode	bnode;		/* port owner, cn->bhash */
+	struct cftcp_net	*cn;
+	refcount_t		refcnt;
+	struct timer_list	timer;
+	unsigned long		expires;
+	u32			rcv_nxt;
+	u32			snd_nxt;
+	u32			rcv_wnd;	/* bytes */
+	u8			rcv_wscale;
+	u8			substate;	/* TIME_WAIT or FIN_WAIT2 */
+	u8			reuse:1;
+	struct rcu_head		rcu;
+};
+
+/* ---- Interfaces between the files ------------------------------------ */
+
+/* af_cftcp.c: registration, per-namespace setup. */
+extern struct proto cftcp_prot;
+extern const struct proto_ops cftcp_proto_ops;
+
+/* socket.c: socket calls. */
+int cftcp_create(struct net *net, struct socket *sock, int protocol,
+		 int kern);
+struct sock *cftcp_sk_alloc(struct net *net, gfp_t gfp, int kern);
+void cftcp_kill_orphans_net(struct cftcp_net *cn);
+
+/* state.c: the connection state machine. */
+void cftcp_set_state(struct sock *sk, int state);
+int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+void cftcp_done(struct sock *sk);
+void cftcp_reset(struct sock *sk, struct sk_buff *skb);
+void cftcp_abort(struct sock *sk, int err);
+void cftcp_close_state(struct sock *sk);
+void cftcp_destroy_sock(struct sock *sk);
+void cftcp_purge_queues(struct sock *sk);
+const char *cftcp_state_name(int state);
+int cftcp_rcv_synsent(struct sock *sk, struct sk_buff *skb);
+int cftcp_disconnect(struct sock *sk, int flags);
+void cftcp_close(struct sock *sk, long timeout);
+void cftcp_shutdown_send(struct sock *sk);
+
+/* input.c: protocol handler, ACK and data processing. */
+int cftcp_v4_rcv(struct sk_buff *skb);
+int cftcp_v4_err(struct sk_buff *skb, u32 info);
+int cftcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+int cftcp_parse_options(const struct sk_buff *skb, u16 *mss, u8 *wscale,
+			bool *wscale_ok);
+bool cftcp_ack(struct sock *sk, struct sk_buff *skb);
+void cftcp_data_queue(struct sock *sk, struct sk_buff *skb);
+void cftcp_ooo_purge(struct sock *sk);
+void cftcp_cleanup_rbuf(struct sock *sk, int copied);
+u32 cftcp_readable(const struct sock *sk);
+int cftcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		  int flags);
+
+/* output.c: building and sending segments. */
+void cftcp_init_xmit(struct sock *sk);
+void cftcp_write_space(struct sock *sk);
+int cftcp_send_syn(struct sock *sk);
+void cftcp_send_ack(struct sock *sk);
+void cftcp_send_active_reset(struct sock *sk, gfp_t gfp);
+void cftcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void cftcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
+			  u32 ack, u32 win);
+int cftcp_send_synack_req(struct net *net, struct cftcp_req *req);
+void cftcp_send_fin(struct sock *sk);
+void cftcp_push(struct sock *sk);
+void __cftcp_push(struct sock *sk, bool force);
+void cftcp_retransmit_head(struct sock *sk);
+void cftcp_send_probe(struct sock *sk);
+u32 cftcp_select_window(struct sock *sk);
+u32 cftcp_free_space(const struct sock *sk);
+u8 cftcp_choose_wscale(const struct sock *sk);
+u32 cftcp_initial_window(int rcvbuf, u8 wscale);
+u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr);
+void cftcp_sync_mss(struct sock *sk, u16 peer_mss);
+int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+
+/* timer.c: per-socket timers. */
+void cftcp_init_timers(struct sock *sk);
+void cftcp_clear_timers(struct sock *sk);
+void cftcp_arm_rtx(struct sock *sk, unsigned long when);
+void cftcp_rearm_rtx(struct sock *sk);
+void cftcp_stop_rtx(struct sock *sk);
+void cftcp_schedule_delack(struct sock *sk);
+void cftcp_reset_keepalive(struct sock *sk);
+void cftcp_arm_fin_wait2(struct sock *sk, unsigned long timeo);
+void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies);
+unsigned long cftcp_rto_initial(const struct sock *sk);
+int cftcp_fin_timeout(const struct sock *sk);
+
+/* hash.c: 4-tuple, listener and port tables. */
+int cftcp_hash_net_init(struct cftcp_net *cn);
+void cftcp_hash_net_exit(struct cftcp_net *cn);
+struct cftcp_hnode *cftcp_ehash_lookup(struct cftcp_net *cn, __be32 laddr,
+				       __be16 lport, __be32 raddr,
+				       __be16 rport);
+bool cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn);
+bool cftcp_ehash_remove(struct cftcp_net *cn, struct cftcp_hnode *hn);
+bool cftcp_ehash_replace(struct cftcp_net *cn, struct cftcp_hnode *old,
+			 struct cftcp_hnode *new);
+struct sock *cftcp_lookup_listener(struct cftcp_net *cn, __be32 laddr,
+				   __be16 lport);
+int cftcp_listen_hash(struct sock *sk);
+bool cftcp_listen_port_conflict(struct sock *sk);
+void cftcp_listen_unhash(struct sock *sk);
+int cftcp_bind_port(struct sock *sk, __be32 addr, u16 port);
+void cftcp_bind_inherit(struct sock *child, struct sock *parent);
+void cftcp_bind_del(struct sock *sk);
+void cftcp_bind_swap_tw(struct sock *sk, struct cftcp_tw *tw);
+void cftcp_bind_del_tw(struct cftcp_tw *tw);
+int cftcp_connect_hash(struct sock *sk);
+void cftcp_unhash(struct sock *sk);
+void cftcp_hnode_set(struct cftcp_hnode *hn, __be32 laddr, __be16 lport,
+		     __be32 raddr, __be16 rport, u8 kind);
+bool cftcp_hnode_hold(struct cftcp_hnode *hn);
+void cftcp_hnode_put(struct cftcp_hnode *hn);
+u32 cftcp_new_isn(struct cftcp_net *cn, __be32 saddr, __be32 daddr,
+		  __be16 sport, __be16 dport);
+
+/* synq.c: half-open requests and the accept queue. */
+void cftcp_listener_init(struct sock *sk);
+int cftcp_conn_request(struct sock *sk, struct sk_buff *skb);
+int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb);
+void cftcp_listen_stop(struct sock *sk);
+struct sock *cftcp_accept_dequeue(struct sock *sk);
+void cftcp_req_put(struct cftcp_req *req);
+void cftcp_req_kill(struct cftcp_req *req);
+
+/* timewait.c: TIME_WAIT entries and their reaper. */
+void cftcp_time_wait(struct sock *sk, int substate, unsigned long timeo);
+int cftcp_tw_rcv(struct cftcp_tw *tw, struct sk_buff *skb);
+void cftcp_tw_put(struct cftcp_tw *tw);
+void cftcp_tw_kill(struct cftcp_tw *tw, bool reaped);
+void cftcp_tw_purge_net(struct cftcp_net *cn);
+
+/* proc.c and sysctl.c. */
+int cftcp_proc_net_init(struct net *net);
+void cftcp_proc_net_exit(struct net *net);
+int cftcp_sysctl_net_init(struct cftcp_net *cn);
+void cftcp_sysctl_net_exit(struct cftcp_net *cn);
+void cftcp_sysctl_defaults(struct cftcp_sysctl *s);
+
+/* info.c: CFTCP_INFO. */
+void cftcp_get_info(struct sock *sk, struct cftcp_info *info);
+
+#endif /* _CFTCP_H */

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cftcp lookup tables of one network namespace: the 4-tuple table (full
+ * sockets, half-open requests, TIME_WAIT entries), the listener table and
+ * the local port owners, plus ephemeral port choice and initial sequence
+ * numbers.
+ *
+ * Readers walk the 4-tuple and listener tables under RCU and pin what they
+ * find with refcount_inc_not_zero(). Writers take a bucket lock of the
+ * 4-tuple table, cn->lhash_lock, or cn->bhash_lock (which nests outside the
+ * bucket locks: see the lock order in cftcp.h). All are _bh: the tables are
+ * changed from softirq too.
+ */
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/inet_sock.h>
+
+#include "cftcp.h"
+
+static u32 cftcp_ehashfn(const struct cftcp_net *cn, __be32 laddr,
+			 __be16 lport, __be32 raddr, __be16 rport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)raddr,
+			    ((__force u32)lport << 16) | (__force u32)rport,
+			    cn->hash_rnd);
+}
+
+static spinlock_t *cftcp_ehash_lockp(struct cftcp_net *cn, u32 hash)
+{
+	return &cn->ehash_locks[hash & (CFTCP_EHASH_LOCKS - 1)];
+}
+
+static u32 cftcp_hnode_hash(const struct cftcp_net *cn,
+			    const struct cftcp_hnode *hn)
+{
+	const struct cftcp_tuple *t = &hn->tuple;
+
+	return cftcp_ehashfn(cn, t->laddr, t->lport, t->raddr, t->rport);
+}
+
+static bool cftcp_tuple_eq(const struct cftcp_tuple *a,
+			   const struct cftcp_tuple *b)
+{
+	return a->laddr == b->laddr && a->raddr == b->raddr &&
+	       a->lport == b->lport && a->rport == b->rport;
+}
+
+void cftcp_hnode_set(struct cftcp_hnode *hn, __be32 laddr, __be16 lport,
+		     __be32 raddr, __be16 rport, u8 kind)
+{
+	hn->tuple.laddr = laddr;
+	hn->tuple.lport = lport;
+	hn->tuple.raddr = raddr;
+	hn->tuple.rport = rport;
+	hn->kind = kind;
+	hn->hashed = false;
+	INIT_HLIST_NODE(&hn->node);
+}
+
+/* Pin an entry found under RCU; false if it is being freed. */
+bool cftcp_hnode_hold(struct cftcp_hnode *hn)
+{
+	switch (hn->kind) {
+	case CFTCP_HK_SOCK:
+		return refcount_inc_not_zero(&cftcp_hnode_sk(hn)->sk_refcnt);
+	case CFTCP_HK_REQ:
+		return refcount_inc_not_zero(&((struct cftcp_req *)hn)->refcnt);
+	default:
+		return refcount_inc_not_zero(&((struct cftcp_tw *)hn)->refcnt);
+	}
+}
+
+void cftcp_hnode_put(struct cftcp_hnode *hn)
+{
+	switch (hn->kind) {
+	case CFTCP_HK_SOCK:
+		sock_put(cftcp_hnode_sk(hn));
+		break;
+	case CFTCP_HK_REQ:
+		cftcp_req_put((struct cftcp_req *)hn);
+		break;
+	default:
+		cftcp_tw_put((struct cftcp_tw *)hn);
+		break;
+	}
+}
+
+/* Caller holds rcu_read_lock(). Returns a pinned entry or NULL. */
+struct cftcp_hnode *cftcp_ehash_lookup(struct cftcp_net *cn, __be32 laddr,
+				       __be16 lport, __be32 raddr,
+				       __be16 rport)
+{
+	u32 hash = cftcp_ehashfn(cn, laddr, lport, raddr, rport);
+	struct cftcp_tuple t = {
+		.laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport,
+	};
+	struct cftcp_hnode *hn;
+
+	hlist_for_each_entry_rcu(hn, &cn->ehash[hash & cn->ehash_mask], node) {
+		if (!cftcp_tuple_eq(&hn->tuple, &t))
+			continue;
+		if (cftcp_hnode_hold(hn))
+			return hn;
+	}
+	return NULL;
+}
+
+static bool cftcp_ehash_has(struct cftcp_net *cn, struct hlist_head *head,
+			    const struct cftcp_tuple *t)
+{
+	struct cftcp_hnode *hn;
+
+	hlist_for_each_entry(hn, head, node)
+		if (cftcp_tuple_eq(&hn->tuple, t))
+			return true;
+	return false;
+}
+
+/* Insert unless the 4-tuple is taken. The caller handles references. */
+bool cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn)
+{
+	u32 hash = cftcp_hnode_hash(cn, hn);
+	struct hlist_head *head = &cn->ehash[hash & cn->ehash_mask];
+	spinlock_t *lock = cftcp_ehash_lockp(cn, hash);
+	bool ok = false;
+
+	spin_lock_bh(lock);
+	if (!cftcp_ehash_has(cn, head, &hn->tuple)) {
+		hlist_add_head_rcu(&hn->node, head);
+		hn->hashed = true;
+		ok = true;
+	}
+	spin_unlock_bh(lock);
+	return ok;
+}
+
+/* True if this call took the entry out of the table. */
+bool cftcp_ehash_remove(struct cftcp_net *cn, struct cftcp_hnode *hn)
+{
+	spinlock_t *lock = cftcp_ehash_lockp(cn, cftcp_hnode_hash(cn, hn));
+	bool was = false;
+
+	spin_lock_bh(lock);
+	if (hn->hashed) {
+		hlist_del_init_rcu(&hn->node);
+		hn->hashed = false;
+		was = true;
+	}
+	spin_unlock_bh(lock);
+	return was;
+}
+
+/*
+ * Put @new where @old is, atomically for readers of that 4-tuple. False if
+ * @old was already gone: somebody else won the race for it.
+ */
+bool cftcp_ehash_replace(struct cftcp_net *cn, struct cftcp_hnode *old,
+			 struct cftcp_hnode *new)
+{
+	spinlock_t *lock = cftcp_ehash_lockp(cn, cftcp_hnode_hash(cn, old));
+	bool ok = false;
+
+	spin_lock_bh(lock);
+	if (old->hashed) {
+		/* Leaves old->node.next for readers standing on it. */
+		hlist_replace_rcu(&old->node, &new->node);
+		old->hashed = false;
+		new->hashed = true;
+		ok = true;
+	}
+	spin_unlock_bh(lock);
+	return ok;
+}
+
+/* ---- Listeners -------------------------------------------------------- */
+
+static struct hlist_head *cftcp_lhash_head(struct cftcp_net *cn, u16 port)
+{
+	return &cn->lhash[port & (CFTCP_LHASH_SIZE - 1)];
+}
+
+/* Caller holds rcu_read_lock(). Returns a pinned listener or NULL. */
+struct sock *cftcp_lookup_listener(struct cftcp_net *cn, __be32 laddr,
+				   __be16 lport)
+{
+	u16 port = ntohs(lport);
+	struct sock *best = NULL;
+	struct cftcp_sock *cs;
+
+	hlist_for_each_entry_rcu(cs, cftcp_lhash_head(cn, port), listen_node) {
+		struct sock *sk = (struct sock *)cs;
+		__be32 rcv = READ_ONCE(sk->sk_rcv_saddr);
+
+		if (cs->inet.inet_num != port ||
+		    READ_ONCE(sk->sk_state) != CFTCP_LISTEN)
+			continue;
+		if (rcv == laddr) {
+			best = sk;
+			break;
+		}
+		if (!rcv && !best)
+			best = sk;
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	return best;
+}
+
+int cftcp_listen_hash(struct sock *sk)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	spin_lock_bh(&cn->lhash_lock);
+	hlist_add_head_rcu(&cs->listen_node,
+			   cftcp_lhash_head(cn, cs->inet.inet_num));
+	cs->listen_hashed = true;
+	spin_unlock_bh(&cn->lhash_lock);
+	return 0;
+}
+
+void cftcp_listen_unhash(struct sock *sk)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	spin_lock_bh(&cn->lhash_lock);
+	if (cs->listen_hashed) {
+		hlist_del_init_rcu(&cs->listen_node);
+		cs->listen_hashed = false;
+	}
+	spin_unlock_bh(&cn->lhash_lock);
+}
+
+/* ---- Port owners ------------------------------------------------------ */
+
+static struct hlist_head *cftcp_bhash_head(struct cftcp_net *cn, u16 port)
+{
+	return &cn->bhash[port & (CFTCP_BHASH_SIZE - 1)];
+}
+
+static void cftcp_bnode_link(struct cftcp_net *cn, struct cftcp_bnode *bn)
+{
+	hlist_add_head(&bn->node, cftcp_bhash_head(cn, bn->port));
+	bn->linked = true;
+}
+
+static void cftcp_bnode_unlink(struct cftcp_bnode *bn)
+{
+	if (bn->linked) {
+		hlist_del_init(&bn->node);
+		bn->linked = false;
+	}
+}
+
+/*
+ * Would @sk owning (@addr, @port) clash with an existing owner? Two owners
+ * of one port clash when their addresses overlap, unless both asked for
+ * SO_REUSEADDR and the existing one is not listening (as Linux TCP).
+ */
+static bool cftcp_bind_conflict(struct cftcp_net *cn, struct sock *sk,
+				__be32 addr, u16 port)
+{
+	struct cftcp_bnode *bn;
+
+	lockdep_assert_held(&cn->bhash_lock);
+	hlist_for_each_entry(bn, cftcp_bhash_head(cn, port), node) {
+		bool reuse;
+
+		if (bn->port != port)
+			continue;
+		if (bn->addr && addr && bn->addr != addr)
+			continue;
+		if (bn->kind == CFTCP_HK_TW) {
+			reuse = container_of(bn, struct cftcp_tw, bnode)->reuse;
+		} else {
+			struct sock *o = (struct sock *)
+				container_of(bn, struct cftcp_sock, bnode);
+
+			if (o == sk)
+				continue;
+			reuse = o->sk_reuse &&
+				READ_ONCE(o->sk_state) != CFTCP_LISTEN;
+		}
+		if (!(sk->sk_reuse && reuse))
+			return true;
+	}
+	return false;
+}
+
+/* listen(): may this socket listen on the port it owns? */
+bool cftcp_listen_port_conflict(struct sock *sk)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_bnode *bn = &cftcp_sk(sk)->bnode;
+	bool clash;
+
+	spin_lock_bh(&cn->bhash_lock);
+	clash = cftcp_bind_conflict(cn, sk, bn->addr, bn->port);
+	spin_unlock_bh(&cn->bhash_lock);
+	return clash;
+}
+
+static void cftcp_sk_set_port(struct sock *sk, __be32 addr, u16 port)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->inet.inet_num = port;
+	cs->inet.inet_sport = htons(port);
+	cs->bnode.addr = addr;
+	cs->bnode.port = port;
+	cs->bnode.kind = CFTCP_HK_SOCK;
+}
+
+/* bind(): own @port (0: any free one) on @addr. */
+int cftcp_bind_port(struct sock *sk, __be32 addr, u16 port)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct net *net = sock_net(sk);
+	int low, high, remaining, i;
+	u32 offset;
+
+	spin_lock_bh(&cn->bhash_lock);
+	if (port) {
+		if (cftcp_bind_conflict(cn, sk, addr, port)) {
+			spin_unlock_bh(&cn->bhash_lock);
+			return -EADDRINUSE;
+		}
+		goto own;
+	}
+
+	inet_get_local_port_range(net, &low, &high);
+	remaining = high - low + 1;
+	offset = get_random_u32_below(remaining);
+	for (i = 0; i < remaining; i++) {
+		port = low + (offset + i) % remaining;
+		if (inet_is_local_reserved_port(net, port))
+			continue;
+		if (!cftcp_bind_conflict(cn, sk, addr, port))
+			goto own;
+	}
+	spin_unlock_bh(&cn->bhash_lock);
+	return -EADDRINUSE;
+
+own:
+	cftcp_sk_set_port(sk, addr, port);
+	cftcp_bnode_link(cn, &cftcp_sk(sk)->bnode);
+	spin_unlock_bh(&cn->bhash_lock);
+	return 0;
+}
+
+/* An accepted connection owns its listener's port too. */
+void cftcp_bind_inherit(struct sock *child, struct sock *parent)
+{
+	struct cftcp_net *cn = cftcp_sk_net(parent);
+
+	cftcp_sk_set_port(child, cftcp_sk(parent)->bnode.addr,
+			  cftcp_sk(parent)->bnode.port);
+	spin_lock_bh(&cn->bhash_lock);
+	cftcp_bnode_link(cn, &cftcp_sk(child)->bnode);
+	spin_unlock_bh(&cn->bhash_lock);
+}
+
+void cftcp_bind_del(struct sock *sk)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+
+	spin_lock_bh(&cn->bhash_lock);
+	cftcp_bnode_unlink(&cftcp_sk(sk)->bnode);
+	spin_unlock_bh(&cn->bhash_lock);
+}
+
+/* The TIME_WAIT entry takes over the socket's port. */
+void cftcp_bind_swap_tw(struct sock *sk, struct cftcp_tw *tw)
+{
+	struct cftcp_bnode *bn = &cftcp_sk(sk)->bnode;
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+
+	tw->bnode.addr = bn->addr;
+	tw->bnode.port = bn->port;
+	tw->bnode.kind = CFTCP_HK_TW;
+	spin_lock_bh(&cn->bhash_lock);
+	if (bn->linked) {
+		cftcp_bnode_unlink(bn);
+		cftcp_bnode_link(cn, &tw->bnode);
+	}
+	spin_unlock_bh(&cn->bhash_lock);
+}
+
+void cftcp_bind_del_tw(struct cftcp_tw *tw)
+{
+	spin_lock_bh(&tw->cn->bhash_lock);
+	cftcp_bnode_unlink(&tw->bnode);
+	spin_unlock_bh(&tw->cn->bhash_lock);
+}
+
+/* Does anyone own @port through bind()? connect() must not take it. */
+static bool cftcp_port_bind_owned(struct cftcp_net *cn, u16 port)
+{
+	struct cftcp_bnode *bn;
+
+	hlist_for_each_entry(bn, cftcp_bhash_head(cn, port), node) {
+		struct sock *o;
+
+		if (bn->port != port)
+			continue;
+		if (bn->kind == CFTCP_HK_TW)
+			continue;
+		o = (struct sock *)container_of(bn, struct cftcp_sock, bnode);
+		if (cftcp_sk(o)->user_bound || READ_ONCE(o->sk_state) ==
+		    CFTCP_LISTEN)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * connect(): enter the 4-tuple table, choosing a local port first if the
+ * socket has none (RFC 6056 algorithm 3-like: a keyed hash of the
+ * destination picks where the scan of ip_local_port_range starts). A
+ * 4-tuple in use, TIME_WAIT included, is never taken.
+ */
+int cftcp_connect_hash(struct sock *sk)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct inet_sock *inet = &cs->inet;
+	struct net *net = sock_net(sk);
+	int low, high, remaining, i;
+	u32 offset;
+	u16 port;
+
+	if (inet->inet_num) {
+		cftcp_hnode_set(&cs->hnode, inet->inet_saddr, inet->inet_sport,
+				inet->inet_daddr, inet->inet_dport,
+				CFTCP_HK_SOCK);
+		if (!cftcp_ehash_insert(cn, &cs->hnode))
+			return -EADDRNOTAVAIL;
+		sock_hold(sk);
+		return 0;
+	}
+
+	inet_get_local_port_range(net, &low, &high);
+	remaining = high - low + 1;
+	offset = siphash_3u32((__force u32)inet->inet_saddr,
+			      (__force u32)inet->inet_daddr,
+			      (__force u32)inet->inet_dport, &cn->isn_key);
+	offset += cn->port_offset + get_random_u32_below(16);
+
+	spin_lock_bh(&cn->bhash_lock);
+	for (i = 0; i < remaining; i++) {
+		port = low + (offset + i) % remaining;
+		if (inet_is_local_reserved_port(net, port) ||
+		    cftcp_port_bind_owned(cn, port))
+			continue;
+		cftcp_hnode_set(&cs->hnode, inet->inet_saddr, htons(port),
+				inet->inet_daddr, inet->inet_dport,
+				CFTCP_HK_SOCK);
+		if (!cftcp_ehash_insert(cn, &cs->hnode))
+			continue;
+		sock_hold(sk);
+		cftcp_sk_set_port(sk, 0, port);
+		cftcp_bnode_link(cn, &cs->bnode);
+		cn->port_offset += i + 2;
+		spin_unlock_bh(&cn->bhash_lock);
+		return 0;
+	}
+	spin_unlock_bh(&cn->bhash_lock);
+	return -EADDRNOTAVAIL;
+}
+
+/* Take a socket out of every table it is in. */
+void cftcp_unhash(struct sock *sk)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	if (cs->listen_hashed)
+		cftcp_listen_unhash(sk);
+	if (cftcp_ehash_remove(cn, &cs->hnode))
+		__sock_put(sk);
+	if (cs->bnode.linked)
+		cftcp_bind_del(sk);
+}
+
+u32 cftcp_new_isn(struct cftcp_net *cn, __be32 saddr, __be32 daddr,
+		  __be16 sport, __be16 dport)
+{
+	u32 hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+				((__force u32)sport << 16) | (__force u32)dport,
+				&cn->isn_key);
+
+	/* RFC 6528: a keyed hash plus a clock ticking every 64 ns. */
+	return hash + (u32)(ktime_get_real_ns() >> 6);
+}
+
+int cftcp_hash_net_init(struct cftcp_net *cn)
+{
+	int i;
+
+	cn->ehash = kvcalloc(CFTCP_EHASH_SIZE, sizeof(*cn->ehash), GFP_KERNEL);
+	if (!cn->ehash)
+		return -ENOMEM;
+	cn->ehash_mask = CFTCP_EHASH_SIZE - 1;
+	for (i = 0; i < CFTCP_EHASH_LOCKS; i++)
+		spin_lock_init(&cn->ehash_locks[i]);
+	for (i = 0; i < CFTCP_LHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&cn->lhash[i]);
+	for (i = 0; i < CFTCP_BHASH_SIZE; i++)
+		INIT_HLIST_HEAD(&cn->bhash[i]);
+	spin_lock_init(&cn->lhash_lock);
+	spin_lock_init(&cn->bhash_lock);
+	get_random_bytes(&cn->isn_key, sizeof(cn->isn_key));
+	cn->hash_rnd = get_random_u32();
+	cn->port_offset = get_random_u32();
+	return 0;
+}
+
+void cftcp_hash_net_exit(struct cftcp_net *cn)
+{
+	kvfree(cn->ehash);
+	cn->ehash = NULL;
+}

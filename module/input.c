@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cftcp input: the IPv4 protocol handler (checksum, header and option
+ * validation, lookup, dispatch), ACK processing with fast retransmit,
+ * in-order and out-of-order data, and the reader's side of the receive
+ * queue (recvmsg, window updates).
+ *
+ * The handler runs in softirq. Lookups are lockless (RCU); a connection's
+ * segment is processed under bh_lock_sock(), or put on the socket backlog
+ * when the user owns the socket and processed at release_sock(). Listeners
+ * and requests are handled in synq.c without the listener's socket lock.
+ */
+#include <linux/skbuff.h>
+#include <linux/uio.h>
+#include <asm/unaligned.h>
+#include <net/ip.h>
+#include <net/checksum.h>
+#include <net/sock.h>
+
+#include "cftcp.h"
+
+/*
+ * RFC 9293 3.1: options are skipped by their length; a length that runs
+ * past the header, or an MSS/window scale option of the wrong size, makes
+ * the segment invalid. MSS and window scale count only on a SYN.
+ */
+int cftcp_parse_options(const struct sk_buff *skb, u16 *mss, u8 *wscale,
+			bool *wscale_ok)
+{
+	const struct cftcphdr *th = cftcp_hdr(skb);
+	const u8 *p = (const u8 *)(th + 1);
+	int len = th->doff * 4 - CFTCP_HDR_LEN;
+
+	while (len > 0) {
+		u8 kind = p[0], size;
+
+		if (kind == CFTCP_OPT_EOL)
+			break;
+		if (kind == CFTCP_OPT_NOP) {
+			p++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			return -EINVAL;
+		size = p[1];
+		if (size < 2 || size > len)
+			return -EINVAL;
+		switch (kind) {
+		case CFTCP_OPT_MSS:
+			if (size != CFTCP_OPTLEN_MSS)
+				return -EINVAL;
+			if (th->syn && get_unaligned_be16(p + 2))
+				*mss = get_unaligned_be16(p + 2);
+			break;
+		case CFTCP_OPT_WSCALE:
+			if (size != CFTCP_OPTLEN_WSCALE)
+				return -EINVAL;
+			if (th->syn) {
+				*wscale_ok = true;
+				*wscale = min_t(u8, p[2], CFTCP_MAX_WSCALE);
+			}
+			break;
+		}
+		p += size;
+		len -= size;
+	}
+	return 0;
+}
+
+/* ---- ACK processing --------------------------------------------------- */
+
+static void cftcp_clean_acked(struct sock *sk, u32 ack)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != cs->send_head) {
+		struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+
+		if (seq_after(cb->end_seq, ack)) {
+			/* Partly acknowledged: keep only the rest. */
+			if (seq_after(ack, cb->seq) && skb->len) {
+				u32 n = min_t(u32, ack - cb->seq, skb->len);
+
+				__skb_pull(skb, n);
+				cb->seq += n;
+			}
+			break;
+		}
+		__skb_unlink(skb, &sk->sk_write_queue);
+		cftcp_wmem_free_skb(sk, skb);
+	}
+}
+
+/*
+ * RFC 9293 3.10.7.4 fifth step for an established connection. Returns
+ * false if the segment is to be dropped.
+ */
+bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	u32 ack = cb->ack_seq;
+	u32 wnd = (u32)cb->window << cs->snd_wscale;
+	bool wnd_changed = false;
+	u32 acked;
+
+	if (seq_after(ack, cs->snd_nxt)) {
+		/* Acknowledges what was never sent. */
+		cftcp_send_ack(sk);
+		return false;
+	}
+	if (seq_before(ack, cs->snd_una))
+		return true;	/* old duplicate: ignore the ACK field */
+
+	/* Window update, RFC 9293 3.10.7.4: only from a newer segment. */
+	if (seq_before(cs->snd_wl1, cb->seq) ||
+	    (cs->snd_wl1 == cb->seq && !seq_before(ack, cs->snd_wl2))) {
+		wnd_changed = wnd != cs->snd_wnd;
+		cs->snd_wnd = wnd;
+		cs->snd_wl1 = cb->seq;
+		cs->snd_wl2 = ack;
+		cs->max_window = max(cs->max_window, wnd);
+	}
+
+	acked = ack - cs->snd_una;
+	if (!acked) {
+		/* RFC 5681 duplicate ACK: no data, no window change, data
+		 * outstanding. The third one triggers fast retransmit.
+		 */
+		if (cb->end_seq == cb->seq && !wnd_changed &&
+		    cs->snd_una != cs->snd_nxt && ++cs->dupacks == 3 &&
+		    !cs->in_recovery) {
+			CFTCP_INC_STATS(cn, CFTCP_MIB_FASTRETRANS);
+			cs->in_recovery = 1;
+			cs->recover = cs->snd_nxt;
+			cftcp_retransmit_head(sk);
+		}
+		if (wnd_changed)
+			cftcp_push(sk);
+		return true;
+	}
+
+	cs->snd_una = ack;
+	cs->bytes_acked += acked;
+	cs->dupacks = 0;
+	cftcp_clean_acked(sk, ack);
+
+	if (cs->rtt_pending && !seq_before(ack, cs->rtt_seq)) {
+		cftcp_rtt_sample(sk, jiffies - cs->rtt_start);
+		cs->rtt_pending = false;
+	}
+	cs->retransmits = 0;
+	cs->retrans_stamp = 0;
+	cs->probes_out = 0;
+
+	if (cs->in_recovery) {
+		if (!seq_before(ack, cs->recover))
+			cs->in_recovery = 0;
+		else
+			cftcp_retransmit_head(sk);	/* partial ACK */
+	}
+	cftcp_rearm_rtx(sk);
+	cftcp_push(sk);
+
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_write_space(sk);
+	return true;
+}
+
+/* ---- Data ------------------------------------------------------------- */
+
+u32 cftcp_readable(const struct sock *sk)
+{
+	const struct cftcp_sock *cs = cftcp_sk(sk);
+
+	return READ_ONCE(cs->rcv_nxt) - READ_ONCE(cs->copied_seq) -
+	       cs->fin_rcvd;
+}
+
+void cftcp_ooo_purge(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	struct rb_node *p = rb_first(&cs->ooo_queue);
+
+	while (p) {
+		struct sk_buff *skb = rb_to_skb(p);
+
+		p = rb_next(p);
+		rb_erase(&skb->rbnode, &cs->ooo_queue);
+		kfree_skb(skb);
+	}
+}
+
+/* RFC 9293 3.10.7.4 eighth step: the FIN is next in sequence. */
+static void cftcp_fin(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->rcv_nxt++;
+	cs->fin_rcvd = 1;
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	sock_set_flag(sk, SOCK_DONE);
+	/* Anything after the FIN is meaningless. */
+	cftcp_ooo_purge(sk);
+
+	switch (sk->sk_state) {
+	case CFTCP_SYN_RECV:
+	case CFTCP_ESTABLISHED:
+		cftcp_set_state(sk, CFTCP_CLOSE_WAIT);
+		cftcp_send_ack(sk);
+		break;
+	case CFTCP_FIN_WAIT1:
+		/* Simultaneous close: our FIN is not acknowledged yet. */
+		cftcp_set_state(sk, CFTCP_CLOSING);
+		cftcp_send_ack(sk);
+		break;
+	case CFTCP_FIN_WAIT2:
+		cftcp_send_ack(sk);
+		cftcp_time_wait(sk, CFTCP_TIME_WAIT, 0);
+		break;
+	default:
+		cftcp_send_ack(sk);
+		break;
+	}
+
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		if (sk->sk_shutdown == SHUTDOWN_MASK ||
+		    sk->sk_state == CFTCP_CLOSE)
+			sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+		else
+			sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
+	}
+}
+
+/* Take in-order data (and FIN) from @skb; true if @skb was kept. */
+static bool cftcp_queue_in_order(struct sock *sk, struct sk_buff *skb,
+				 bool owned)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	bool fin = cb->flags & CFTCP_FLAG_FIN;
+	bool kept = false;
+
+	if (skb->len) {
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		if (!owned)
+			skb_set_owner_r(skb, sk);
+		cs->rcv_nxt = cb->seq + skb->len;
+		cs->bytes_received += skb->len;
+		kept = true;
+	}
+	if (fin)
+		cftcp_fin(sk);
+	return kept;
+}
+
+/* Move what became in order from the out-of-order queue. */
+static void cftcp_ooo_drain(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct rb_node *node;
+
+	while ((node = rb_first(&cs->ooo_queue))) {
+		struct sk_buff *skb = rb_to_skb(node);
+		struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+
+		if (seq_after(cb->seq, cs->rcv_nxt))
+			break;
+		rb_erase(node, &cs->ooo_queue);
+		if (!seq_after(cb->end_seq, cs->rcv_nxt)) {
+			kfree_skb(skb);
+			continue;
+		}
+		if (cs->rcv_nxt != cb->seq) {
+			__skb_pull(skb, cs->rcv_nxt - cb->seq);
+			cb->seq = cs->rcv_nxt;
+		}
+		if (!cftcp_queue_in_order(sk, skb, true))
+			kfree_skb(skb);
+		if (cs->fin_rcvd)
+			break;
+	}
+}
+
+/* Keep a segment that arrived ahead of a hole, ordered by sequence. */
+static void cftcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	struct rb_node **p = &cs->ooo_queue.rb_node, *parent = NULL;
+
+	while (*p) {
+		struct sk_buff *s1;
+		struct cftcp_skb_cb *cb1;
+
+		parent = *p;
+		s1 = rb_to_skb(parent);
+		cb1 = CFTCP_SKB_CB(s1);
+		if (seq_before(cb->seq, cb1->seq)) {
+			p = &parent->rb_left;
+			continue;
+		}
+		if (!seq_after(cb->end_seq, cb1->end_seq)) {
+			kfree_skb(skb);		/* all of it is here already */
+			return;
+		}
+		if (cb->seq == cb1->seq) {
+			/* Same start, more data: take its place. */
+			skb_set_owner_r(skb, sk);
+			rb_replace_node(parent, &skb->rbnode, &cs->ooo_queue);
+			kfree_skb(s1);
+			return;
+		}
+		p = &parent->rb_right;
+	}
+	skb_set_owner_r(skb, sk);
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &cs->ooo_queue);
+}
+
+static bool cftcp_rmem_full(const struct sock *sk, const struct sk_buff *skb)
+{
+	/* The window promised half the free buffer; allow for overhead. */
+	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	       2 * READ_ONCE(sk->sk_rcvbuf);
+}
+
+/*
+ * Segment text (RFC 9293 3.10.7.4 seventh step) and FIN. Consumes @skb.
+ * Out-of-order data is kept and answered with an immediate duplicate ACK;
+ * in-order data is acknowledged at once during quickack, after every
+ * second segment, when it fills a hole, or else by the delayed ACK timer.
+ */
+void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	bool filled_hole;
+
+	cb->flags &= ~CFTCP_FLAG_SYN;
+	if (!seq_after(cb->end_seq, cs->rcv_nxt)) {
+		/* All old: the ACK of it was lost. */
+		kfree_skb(skb);
+		cftcp_send_ack(sk);
+		return;
+	}
+	if (seq_before(cb->seq, cs->rcv_nxt)) {
+		u32 n = min_t(u32, cs->rcv_nxt - cb->seq, skb->len);
+
+		if (!pskb_pull(skb, n)) {
+			kfree_skb(skb);
+			return;
+		}
+		cb->seq += n;
+	}
+	if (skb->len && cftcp_rmem_full(sk, skb)) {
+		kfree_skb(skb);
+		cftcp_send_ack(sk);
+		return;
+	}
+
+	if (cb->seq != cs->rcv_nxt) {
+		cftcp_ooo_insert(sk, skb);
+		cftcp_send_ack(sk);
+		return;
+	}
+
+	if (!cftcp_queue_in_order(sk, skb, false))
+		kfree_skb(skb);
+	filled_hole = !RB_EMPTY_ROOT(&cs->ooo_queue);
+	if (filled_hole)
+		cftcp_ooo_drain(sk);
+
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+
+	if (cs->fin_rcvd)
+		return;		/* cftcp_fin() sent the ACK */
+	cs->ack_pending++;
+	if (filled_hole || cs->ack_pending >= 2 || cs->quickack) {
+		if (cs->quickack)
+			cs->quickack--;
+		cftcp_send_ack(sk);
+	} else {
+		cftcp_schedule_delack(sk);
+	}
+}
+
+/* ---- The reader ------------------------------------------------------- */
+
+/* After the reader took data: announce a window that opened enough. */
+void cftcp_cleanup_rbuf(struct sock *sk, int copied)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	u32 right, cur, free;
+
+	if (copied <= 0 || (sk->sk_shutdown & RCV_SHUTDOWN) ||
+	    !((1 << sk->sk_state) & ((1 << CFTCP_ESTABLISHED) |
+				     (1 << CFTCP_FIN_WAIT1) |
+				     (1 << CFTCP_FIN_WAIT2))))
+		return;
+	right = cs->rcv_wup + cs->rcv_wnd;
+	cur = seq_after(right, cs->rcv_nxt) ? right - cs->rcv_nxt : 0;
+	free = cftcp_free_space(sk);
+	if (free >= 2 * cur && free - cur >= cs->rcv_mss)
+		cftcp_send_ack(sk);
+}
+
+int cftcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		  int flags)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	u32 peek_seq, *seq;
+	int copied = 0;
+	int target;
+	long timeo;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sk->sk_state == CFTCP_LISTEN) {
+		copied = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = cs->copied_seq;
+	seq = (flags & MSG_PEEK) ? &peek_seq : &cs->copied_seq;
+
+	do {
+		struct sk_buff *skb, *last;
+		u32 offset;
+		size_t used;
+
+		last = skb_peek_tail(&sk->sk_receive_queue);
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			offset = *seq - CFTCP_SKB_CB(skb)->seq;
+			if (offset < skb->len)
+				goto found;
+		}
+
+		if (copied >= target && !READ_ONCE(sk->sk_backlog.tail))
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == CFTCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE))
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == CFTCP_CLOSE) {
+				/* Never connected. */
+				copied = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		cftcp_cleanup_rbuf(sk, copied);
+		sk_wait_data(sk, &timeo, last);
+		continue;
+
+found:
+		used = min_t(size_t, skb->len - offset, len);
+		if (skb_copy_datagram_msg(skb, offset, msg, used)) {
+			if (!copied)
+				copied = -EFAULT;
+			break;
+		}
+		*seq += used;
+		copied += used;
+		len -= used;
+		if (!(flags & MSG_PEEK) && offset + used >= skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+	} while (len > 0);
+
+	cftcp_cleanup_rbuf(sk, copied);
+out:
+	release_sock(sk);
+	return copied;
+}
+
+/* ---- The protocol handler -------------------------------------------- */
+
+static int cftcp_do_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	cftcp_sk(sk)->segs_in++;
+	if (sk->sk_state == CFTCP_CLOSE) {
+		cftcp_send_reset_reply(sock_net(sk), skb);
+		kfree_skb(skb);
+		return 0;
+	}
+	if (!cftcp_rcv_state_process(sk, skb))
+		kfree_skb(skb);
+	return 0;
+}
+
+int cftcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	return cftcp_do_rcv(sk, skb);
+}
+
+static void cftcp_rcv_established_sk(struct sock *sk, struct sk_buff *skb)
+{
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		cftcp_do_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+					   READ_ONCE(sk->sk_sndbuf))) {
+		bh_unlock_sock(sk);
+		kfree_skb(skb);
+		return;
+	}
+	bh_unlock_sock(sk);
+}
+
+/*
+ * Deliver a segment to what the lookup found. Exported to synq.c and
+ * timewait.c for segments that move from one kind of entry to another.
+ */
+static void cftcp_dispatch(struct cftcp_net *cn, struct cftcp_hnode *hn,
+			   struct sock *lsk, struct sk_buff *skb)
+{
+	if (hn && hn->kind == CFTCP_HK_REQ) {
+		cftcp_req_rcv((struct cftcp_req *)hn, skb);
+		return;
+	}
+	if (hn && hn->kind == CFTCP_HK_TW) {
+		cftcp_tw_rcv((struct cftcp_tw *)hn, skb);
+		return;
+	}
+	if (hn)
+		lsk = cftcp_hnode_sk(hn);
+	if (lsk->sk_state == CFTCP_LISTEN) {
+		cftcp_conn_request(lsk, skb);
+		return;
+	}
+	cftcp_rcv_established_sk(lsk, skb);
+}
+
+static void cftcp_fill_cb(struct sk_buff *skb)
+{
+	const struct cftcphdr *th = cftcp_hdr(skb);
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = ntohl(th->seq);
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->window = ntohs(th->window);
+	cb->flags = (th->fin ? CFTCP_FLAG_FIN : 0) |
+		    (th->syn ? CFTCP_FLAG_SYN : 0) |
+		    (th->rst ? CFTCP_FLAG_RST : 0) |
+		    (th->psh ? CFTCP_FLAG_PSH : 0) |
+		    (th->ack ? CFTCP_FLAG_ACK : 0);
+	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - th->doff * 4;
+}
+
+int cftcp_v4_rcv(struct sk_buff *skb)
+{
+	struct net *net = dev_net(skb->dev);
+	struct cftcp_net *cn = cftcp_pernet(net);
+	const struct cftcphdr *th;
+	const struct iphdr *iph;
+	struct cftcp_hnode *hn;
+	struct sock *lsk = NULL;
+	bool wscale_ok = false;
+	u16 mss;
+	u8 ws;
+
+	if (skb->pkt_type != PACKET_HOST)
+		goto discard;
+	CFTCP_INC_STATS(cn, CFTCP_MIB_INSEGS);
+
+	if (!pskb_may_pull(skb, CFTCP_HDR_LEN))
+		goto bad_segment;
+	th = (const struct cftcphdr *)skb->data;
+	if (th->doff < CFTCP_HDR_LEN / 4 || !pskb_may_pull(skb, th->doff * 4))
+		goto bad_segment;
+	if (skb_checksum_init(skb, cftcp_ipproto, inet_compute_pseudo))
+		goto csum_error;
+	if (!skb_csum_unnecessary(skb) && __skb_checksum_complete(skb))
+		goto csum_error;
+
+	skb_reset_transport_header(skb);
+	th = cftcp_hdr(skb);
+	iph = ip_hdr(skb);
+	if (th->doff > CFTCP_HDR_LEN / 4 &&
+	    cftcp_parse_options(skb, &mss, &ws, &wscale_ok))
+		goto bad_segment;
+	if ((th->syn && th->fin) || (th->syn && th->rst))
+		goto bad_segment;
+	cftcp_fill_cb(skb);
+
+	rcu_read_lock();
+	hn = cftcp_ehash_lookup(cn, iph->daddr, th->dest, iph->saddr,
+				th->source);
+	if (!hn)
+		lsk = cftcp_lookup_listener(cn, iph->daddr, th->dest);
+	rcu_read_unlock();
+	if (!hn && !lsk)
+		goto no_socket;
+
+	__skb_pull(skb, th->doff * 4);
+	cftcp_dispatch(cn, hn, lsk, skb);
+	if (hn)
+		cftcp_hnode_put(hn);
+	else
+		sock_put(lsk);
+	return 0;
+
+no_socket:
+	cftcp_send_reset_reply(net, skb);
+	goto discard;
+csum_error:
+	CFTCP_INC_STATS(cn, CFTCP_MIB_INCSUMERRORS);
+bad_segment:
+	CFTCP_INC_STATS(cn, CFTCP_MIB_INERRS);
+discard:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* ICMP errors are not acted on: retransmission copes with loss. */
+int cftcp_v4_err(struct sk_buff *skb, u32 info)
+{
+	return 0;
+}

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cftcp passive open: per-listener half-open requests (small entries, not
+ * sockets) with their SYN-ACK retransmission timers, the child socket made
+ * when the handshake completes, and the accept queue.
+ *
+ * A request lives in the 4-tuple table and on its listener's synq. It holds
+ * one reference for each: the table, the synq, its pending timer; whoever
+ * takes it off one of them drops that reference. The synq is guarded by
+ * the listener's synq_lock, the accept queue by its acceptq_lock; neither
+ * needs the listener's socket lock, so SYNs and final ACKs are handled in
+ * softirq without backlogging behind a user of the listener.
+ */
+#include <linux/slab.h>
+#include <net/ip.h>
+#include <net/sock.h>
+
+#include "cftcp.h"
+
+void cftcp_listener_init(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	spin_lock_init(&cs->synq_lock);
+	INIT_LIST_HEAD(&cs->synq);
+	cs->synq_len = 0;
+	spin_lock_init(&cs->acceptq_lock);
+	INIT_LIST_HEAD(&cs->acceptq);
+}
+
+void cftcp_req_put(struct cftcp_req *req)
+{
+	if (refcount_dec_and_test(&req->refcnt)) {
+		sock_put(req->listener);
+		kfree_rcu(req, rcu);
+	}
+}
+
+static bool cftcp_synq_unlink(struct cftcp_req *req)
+{
+	struct cftcp_sock *lcs = cftcp_sk(req->listener);
+	bool was;
+
+	spin_lock_bh(&lcs->synq_lock);
+	was = req->linked;
+	if (was) {
+		list_del_init(&req->synq_node);
+		req->linked = 0;
+		lcs->synq_len--;
+	}
+	spin_unlock_bh(&lcs->synq_lock);
+	return was;
+}
+
+/* Take a request off its table, synq and timer. The caller holds a ref. */
+void cftcp_req_kill(struct cftcp_req *req)
+{
+	struct cftcp_net *cn = cftcp_sk_net(req->listener);
+
+	if (cftcp_ehash_remove(cn, &req->hnode))
+		cftcp_req_put(req);
+	if (cftcp_synq_unlink(req))
+		cftcp_req_put(req);
+	if (del_timer(&req->timer))
+		cftcp_req_put(req);
+}
+
+static unsigned long cftcp_req_timeout(struct cftcp_req *req)
+{
+	struct cftcp_net *cn = cftcp_sk_net(req->listener);
+	unsigned long rto = cftcp_ms_to_jiffies(READ_ONCE(cn->sysctl.rto_initial_ms));
+	unsigned long max = cftcp_ms_to_jiffies(READ_ONCE(cn->sysctl.rto_max_ms));
+
+	return min(rto << min_t(u8, req->num_timeout, 31), max);
+}
+
+static void cftcp_synack_rtx(struct cftcp_req *req)
+{
+	struct sock *lsk = req->listener;
+	struct cftcp_net *cn = cftcp_sk_net(lsk);
+
+	if (cftcp_send_synack_req(sock_net(lsk), req))
+		return;
+	req->rtx_stamp = jiffies;
+	CFTCP_INC_STATS(cn, CFTCP_MIB_RETRANSSEGS);
+	CFTCP_INC_STATS(cn, CFTCP_MIB_SYNACKRETRANS);
+}
+
+/*
+ * SYN-ACK timer: resend with exponential backoff from rto_initial_ms, at
+ * most synack_retries times (CFTCP_SYNCNT on the listener overrides), then
+ * drop the request silently as Linux does. One timer per request, so a
+ * tick costs nothing per idle request.
+ */
+static void cftcp_req_timer(struct timer_list *t)
+{
+	struct cftcp_req *req = from_timer(req, t, timer);
+	struct sock *lsk = req->listener;
+	struct cftcp_net *cn = cftcp_sk_net(lsk);
+	int max = READ_ONCE(cftcp_sk(lsk)->syn_retries) ?:
+		  READ_ONCE(cn->sysctl.synack_retries);
+
+	CFTCP_INC_STATS(cn, CFTCP_MIB_TIMEOUTS);
+	if (READ_ONCE(lsk->sk_state) == CFTCP_LISTEN && req->hnode.hashed &&
+	    req->num_timeout < max) {
+		cftcp_synack_rtx(req);
+		req->num_timeout++;
+		WRITE_ONCE(req->expires, jiffies + cftcp_req_timeout(req));
+		mod_timer(&req->timer, req->expires);	/* keeps its ref */
+		return;
+	}
+	if (cftcp_ehash_remove(cn, &req->hnode))
+		cftcp_req_put(req);
+	if (cftcp_synq_unlink(req))
+		cftcp_req_put(req);
+	cftcp_req_put(req);	/* the timer's */
+}
+
+/* RFC 9293 3.10.7.2: a segment for a listener that matches no request. */
+int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
+{
+	struct cftcp_sock *lcs = cftcp_sk(lsk);
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	const struct cftcphdr *th = cftcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct cftcp_net *cn = cftcp_sk_net(lsk);
+	u16 mss = CFTCP_DEFAULT_MSS;
+	bool wscale_ok = false;
+	struct cftcp_req *req;
+	u8 wscale = 0;
+	int qmax;
+
+	if (th->rst)
+		goto drop;
+	if (th->ack) {
+		cftcp_send_reset_reply(sock_net(lsk), skb);
+		goto drop;
+	}
+	if (!th->syn)
+		goto drop;
+
+	if (sk_acceptq_is_full(lsk)) {
+		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENOVERFLOWS);
+		goto listen_drop;
+	}
+	/* n+1 requests fit a backlog of n; max_syn_backlog caps it. */
+	qmax = min_t(int, READ_ONCE(lsk->sk_max_ack_backlog) + 1,
+		     READ_ONCE(cn->sysctl.max_syn_backlog));
+	if (!cb->tw_isn && READ_ONCE(lcs->synq_len) >= qmax) {
+		CFTCP_INC_STATS(cn, CFTCP_MIB_REQQFULLDROP);
+		goto listen_drop;
+	}
+
+	req = kzalloc(sizeof(*req), GFP_ATOMIC);
+	if (!req)
+		goto listen_drop;
+	cftcp_parse_options(skb, &mss, &wscale, &wscale_ok);
+	sock_hold(lsk);
+	req->listener = lsk;
+	cftcp_hnode_set(&req->hnode, iph->daddr, th->dest, iph->saddr,
+			th->source, CFTCP_HK_REQ);
+	req->irs = cb->seq;
+	req->iss = cb->tw_isn ?: cftcp_new_isn(cn, iph->daddr, iph->saddr,
+					       th->dest, th->source);
+	req->snd_wnd = cb->window;
+	req->mss = mss;
+	req->wscale_ok = wscale_ok;
+	req->snd_wscale = wscale;
+	req->rcv_wscale = wscale_ok ? cftcp_choose_wscale(lsk) : 0;
+	INIT_LIST_HEAD(&req->synq_node);
+	timer_setup(&req->timer, cftcp_req_timer, 0);
+	/* The table, the synq, the timer, and this function. */
+	refcount_set(&req->refcnt, 4);
+
+	spin_lock_bh(&lcs->synq_lock);
+	if (lcs->synq_len >= qmax && !cb->tw_isn) {
+		spin_unlock_bh(&lcs->synq_lock);
+		CFTCP_INC_STATS(cn, CFTCP_MIB_REQQFULLDROP);
+		goto free_req;
+	}
+	if (!cftcp_ehash_insert(cn, &req->hnode)) {
+		spin_unlock_bh(&lcs->synq_lock);
+		goto free_req;		/* raced with a twin SYN */
+	}
+	list_add_tail(&req->synq_node, &lcs->synq);
+	req->linked = 1;
+	lcs->synq_len++;
+	spin_unlock_bh(&lcs->synq_lock);
+
+	pr_debug("cftcp: %pI4:%u %pI4:%u LISTEN -> SYN_RECV\n",
+		 &iph->daddr, ntohs(th->dest), &iph->saddr, ntohs(th->source));
+	req->sent = jiffies;
+	req->rtx_stamp = jiffies;
+	req->expires = jiffies + cftcp_req_timeout(req);
+	mod_timer(&req->timer, req->expires);
+	cftcp_send_synack_req(sock_net(lsk), req);
+	cftcp_req_put(req);
+	goto drop;
+
+free_req:
+	sock_put(lsk);
+	kfree(req);
+listen_drop:
+	CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENDROPS);
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* Inherit what a listener passes to its connections (sk_clone's job). */
+static void cftcp_child_options(struct sock *child, struct sock *lsk)
+{
+	struct cftcp_sock *ccs = cftcp_sk(child), *lcs = cftcp_sk(lsk);
+
+	child->sk_reuse = lsk->sk_reuse;
+	child->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
+	child->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
+	child->sk_userlocks = lsk->sk_userlocks &
+			      ~(SOCK_BINDPORT_LOCK | SOCK_BINDADDR_LOCK);
+	if (sock_flag(lsk, SOCK_KEEPOPEN))
+		sock_set_flag(child, SOCK_KEEPOPEN);
+	if (sock_flag(lsk, SOCK_LINGER))
+		sock_set_flag(child, SOCK_LINGER);
+	child->sk_lingertime = lsk->sk_lingertime;
+	child->sk_priority = lsk->sk_priority;
+	child->sk_mark = lsk->sk_mark;
+	child->sk_rcvlowat = lsk->sk_rcvlowat;
+	child->sk_rcvtimeo = lsk->sk_rcvtimeo;
+	child->sk_sndtimeo = lsk->sk_sndtimeo;
+	child->sk_uid = lsk->sk_uid;
+	child->sk_bound_dev_if = lsk->sk_bound_dev_if;
+	ccs->nodelay = lcs->nodelay;
+	ccs->user_mss = lcs->user_mss;
+	ccs->linger2 = lcs->linger2;
+	ccs->keepidle = lcs->keepidle;
+	ccs->keepintvl = lcs->keepintvl;
+	ccs->keepcnt = lcs->keepcnt;
+	ccs->user_timeout = lcs->user_timeout;
+}
+
+/* The handshake completed: a connection socket from the request. */
+static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
+				       struct sk_buff *skb)
+{
+	const struct cftcp_tuple *t = &req->hnode.tuple;
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	struct cftcp_sock *cs;
+	struct sock *child;
+
+	child = cftcp_sk_alloc(sock_net(lsk), GFP_ATOMIC, lsk->sk_kern_sock);
+	if (!child)
+		return NULL;
+	cs = cftcp_sk(child);
+	cftcp_child_options(child, lsk);
+
+	cs->inet.inet_saddr = t->laddr;
+	cs->inet.inet_rcv_saddr = t->laddr;
+	cs->inet.inet_daddr = t->raddr;
+	cs->inet.inet_dport = t->rport;
+	cftcp_hnode_set(&cs->hnode, t->laddr, t->lport, t->raddr, t->rport,
+			CFTCP_HK_SOCK);
+
+	cs->iss = req->iss;
+	cs->snd_una = req->iss + 1;
+	cs->snd_nxt = req->iss + 1;
+	cs->write_seq = req->iss + 1;
+	cs->irs = req->irs;
+	cs->rcv_nxt = req->irs + 1;
+	cs->copied_seq = cs->rcv_nxt;
+	cs->rcv_wup = cs->rcv_nxt;
+	cs->rcv_wnd = cftcp_initial_window(child->sk_rcvbuf, req->rcv_wscale);
+	cs->wscale_ok = req->wscale_ok;
+	cs->snd_wscale = req->snd_wscale;
+	cs->rcv_wscale = req->rcv_wscale;
+	cs->snd_wnd = (u32)cb->window << cs->snd_wscale;
+	cs->max_window = cs->snd_wnd;
+	cs->snd_wl1 = cb->seq;
+	cs->snd_wl2 = cb->ack_seq;
+	cs->rcv_mss = cftcp_route_mss(sock_net(lsk), t->raddr, t->laddr);
+	if (cs->user_mss)
+		cs->rcv_mss = min(cs->rcv_mss, cs->user_mss);
+	cftcp_sync_mss(child, req->mss);
+	cs->rcv_tstamp = jiffies;
+	if (!req->num_timeout)
+		cftcp_rtt_sample(child, jiffies - req->sent);
+
+	cftcp_state_store(child, CFTCP_SYN_RECV);
+	return child;
+}
+
+/*
+ * RFC 9293 3.10.7.4 for a connection still in SYN-RECEIVED, held as a
+ * request (Linux's tcp_check_req()).
+ */
+int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
+{
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	const struct cftcphdr *th = cftcp_hdr(skb);
+	struct sock *lsk = req->listener;
+	struct cftcp_sock *lcs = cftcp_sk(lsk);
+	struct cftcp_net *cn = cftcp_sk_net(lsk);
+	struct net *net = sock_net(lsk);
+	u32 rcv_nxt = req->irs + 1;
+	u32 wnd = cftcp_initial_window(READ_ONCE(lsk->sk_rcvbuf), 0);
+	struct sock *child;
+
+	if (READ_ONCE(lsk->sk_state) != CFTCP_LISTEN) {
+		cftcp_req_kill(req);
+		cftcp_send_reset_reply(net, skb);
+		goto drop;
+	}
+
+	/* A retransmitted SYN: the SYN-ACK again, at most every 500 ms. */
+	if (th->syn && !th->ack && !th->rst && cb->seq == req->irs) {
+		if (time_after_eq(jiffies, req->rtx_stamp + HZ / 2))
+			cftcp_synack_rtx(req);
+		goto drop;
+	}
+
+	/* Sequence check against the window offered in the SYN-ACK. */
+	if (seq_before(cb->end_seq, rcv_nxt) ||
+	    seq_after(cb->seq, rcv_nxt + wnd)) {
+		CFTCP_INC_STATS(cn, CFTCP_MIB_OUTOFWINDOW);
+		if (!th->rst)
+			cftcp_send_ack_reply(net, skb, req->iss + 1, rcv_nxt,
+					     wnd);
+		goto drop;
+	}
+	if (th->rst) {
+		if (cb->seq == rcv_nxt)
+			cftcp_req_kill(req);
+		else
+			cftcp_send_ack_reply(net, skb, req->iss + 1, rcv_nxt,
+					     wnd);
+		goto drop;
+	}
+	if (th->syn) {
+		/* A new SYN inside the window: reset the embryo. */
+		CFTCP_INC_STATS(cn, CFTCP_MIB_ATTEMPTFAILS);
+		cftcp_send_reset_reply(net, skb);
+		cftcp_req_kill(req);
+		goto drop;
+	}
+	if (!th->ack)
+		goto drop;
+	if (cb->ack_seq != req->iss + 1) {
+		cftcp_send_reset_reply(net, skb);
+		goto drop;
+	}
+
+	/* Accept queue full: drop the ACK, keep the request; a SYN-ACK
+	 * retransmission will draw another ACK (tcp_abort_on_overflow=0).
+	 */
+	if (sk_acceptq_is_full(lsk)) {
+		req->acked = 1;
+		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENOVERFLOWS);
+		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENDROPS);
+		goto drop;
+	}
+
+	child = cftcp_create_child(lsk, req, skb);
+	if (!child) {
+		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENDROPS);
+		goto drop;
+	}
+	/* Locked before it is visible: segments racing in wait for it. */
+	bh_lock_sock(child);
+	if (!cftcp_ehash_replace(cn, &req->hnode, &cftcp_sk(child)->hnode)) {
+		/* Another CPU completed this request first. */
+		bh_unlock_sock(child);
+		cftcp_state_store(child, CFTCP_CLOSE);
+		sk_free(child);
+		goto drop;
+	}
+	sock_hold(child);			/* the table's */
+	cftcp_set_state(child, CFTCP_ESTABLISHED);
+	cftcp_req_put(req);			/* the table's, for the request */
+	if (cftcp_synq_unlink(req))
+		cftcp_req_put(req);
+	if (del_timer(&req->timer))
+		cftcp_req_put(req);
+	cftcp_bind_inherit(child, lsk);
+	CFTCP_INC_STATS(cn, CFTCP_MIB_PASSIVEOPENS);
+
+	/* The ACK may carry data or a FIN. */
+	cftcp_reset_keepalive(child);
+	if (!cftcp_rcv_state_process(child, skb))
+		kfree_skb(skb);
+	bh_unlock_sock(child);
+
+	spin_lock_bh(&lcs->acceptq_lock);
+	if (READ_ONCE(lsk->sk_state) == CFTCP_LISTEN) {
+		list_add_tail(&cftcp_sk(child)->accept_node, &lcs->acceptq);
+		sk_acceptq_added(lsk);
+		child = NULL;
+	}
+	spin_unlock_bh(&lcs->acceptq_lock);
+	if (child) {
+		/* The listener closed meanwhile. */
+		bh_lock_sock(child);
+		cftcp_abort(child, ECONNRESET);
+		sock_orphan(child);
+		cftcp_destroy_sock(child);
+		bh_unlock_sock(child);
+		return 0;
+	}
+	lsk->sk_data_ready(lsk);
+	return 0;
+
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+struct sock *cftcp_accept_dequeue(struct sock *lsk)
+{
+	struct cftcp_sock *lcs = cftcp_sk(lsk);
+	struct cftcp_sock *ccs;
+
+	spin_lock_bh(&lcs->acceptq_lock);
+	ccs = list_first_entry_or_null(&lcs->acceptq, struct cftcp_sock,
+				       accept_node);
+	if (ccs) {
+		list_del_init(&ccs->accept_node);
+		sk_acceptq_removed(lsk);
+	}
+	spin_unlock_bh(&lcs->acceptq_lock);
+	return (struct sock *)ccs;
+}
+
+/*
+ * close() of a listener (already in CLOSE): pending requests are freed
+ * silently, connections nobody accepted are reset and freed.
+ */
+void cftcp_listen_stop(struct sock *lsk)
+{
+	struct cftcp_sock *lcs = cftcp_sk(lsk);
+	struct cftcp_net *cn = cftcp_sk_net(lsk);
+	struct cftcp_req *req, *rtmp;
+	struct sock *child;
+	LIST_HEAD(reqs);
+
+	spin_lock_bh(&lcs->synq_lock);
+	list_splice_init(&lcs->synq, &reqs);
+	list_for_each_entry(req, &reqs, synq_node)
+		req->linked = 0;
+	lcs->synq_len = 0;
+	spin_unlock_bh(&lcs->synq_lock);
+
+	list_for_each_entry_safe(req, rtmp, &reqs, synq_node) {
+		list_del_init(&req->synq_node);
+		if (del_timer_sync(&req->timer))
+			cftcp_req_put(req);
+		if (cftcp_ehash_remove(cn, &req->hnode))
+			cftcp_req_put(req);
+		cftcp_req_put(req);	/* the synq's */
+	}
+
+	while ((child = cftcp_accept_dequeue(lsk))) {
+		local_bh_disable();
+		bh_lock_sock(child);
+		sock_hold(child);
+		cftcp_disconnect(child, O_NONBLOCK);
+		sock_orphan(child);
+		cftcp_destroy_sock(child);	/* the accept queue's ref */
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+	}
+}

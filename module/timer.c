@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cftcp per-connection timers: retransmission (SYN, data, FIN; RFC 6298
+ * with exponential backoff) and zero-window probing, delayed ACK, and
+ * keepalive, which also times out orphans in FIN_WAIT2.
+ *
+ * Each pending timer holds a socket reference (sk_reset_timer). Handlers
+ * run in softirq: they take bh_lock_sock(); if the user owns the socket
+ * they re-arm shortly and leave, otherwise they act; then drop the
+ * reference the timer held.
+ */
+#include <net/sock.h>
+
+#include "cftcp.h"
+
+#define CFTCP_TIMER_RETRY	(HZ / 50)
+
+unsigned long cftcp_rto_initial(const struct sock *sk)
+{
+	return cftcp_ms_to_jiffies(READ_ONCE(cftcp_sk_net(sk)->sysctl.rto_initial_ms));
+}
+
+static unsigned long cftcp_rto_max(const struct sock *sk)
+{
+	return cftcp_ms_to_jiffies(READ_ONCE(cftcp_sk_net(sk)->sysctl.rto_max_ms));
+}
+
+/* FIN_WAIT2 lifetime of an orphan, in jiffies; negative: reset at once. */
+int cftcp_fin_timeout(const struct sock *sk)
+{
+	int linger2 = READ_ONCE(cftcp_sk(sk)->linger2);
+
+	if (linger2 < 0)
+		return -1;
+	if (!linger2)
+		linger2 = READ_ONCE(cftcp_sk_net(sk)->sysctl.fin_timeout) * HZ;
+	return linger2;
+}
+
+void cftcp_arm_rtx(struct sock *sk, unsigned long when)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->rtx_mode = CFTCP_RTX_DATA;
+	sk_reset_timer(sk, &cs->rtx_timer, jiffies + when);
+}
+
+/* After an ACK: restart the timer if data is still out, else stop it. */
+void cftcp_rearm_rtx(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	if (cs->snd_una != cs->snd_nxt)
+		cftcp_arm_rtx(sk, cs->rto);
+	else
+		cftcp_stop_rtx(sk);
+}
+
+void cftcp_stop_rtx(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->rtx_mode = CFTCP_RTX_NONE;
+	sk_stop_timer(sk, &cs->rtx_timer);
+}
+
+/* RFC 6298 section 2: fold one measurement into SRTT and RTTVAR. */
+void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct cftcp_sysctl *sys = &cftcp_sk_net(sk)->sysctl;
+	u32 m = jiffies_to_usecs(rtt_jiffies) ?: 1;
+	u32 rto_us;
+
+	if (!cs->srtt_us) {
+		cs->srtt_us = m;
+		cs->rttvar_us = m / 2;
+	} else {
+		u32 delta = cs->srtt_us > m ? cs->srtt_us - m : m - cs->srtt_us;
+
+		cs->rttvar_us = cs->rttvar_us - cs->rttvar_us / 4 + delta / 4;
+		cs->srtt_us = cs->srtt_us - cs->srtt_us / 8 + m / 8;
+	}
+	/* As Linux: the variance term is at least rto_min. */
+	rto_us = cs->srtt_us + max_t(u32, 4 * cs->rttvar_us,
+				     READ_ONCE(sys->rto_min_ms) * 1000U);
+	cs->rto = min(usecs_to_jiffies(rto_us), cftcp_rto_max(sk));
+}
+
+static bool cftcp_is_orphan(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_DEAD);
+}
+
+/* Abort on a timeout: the user sees ETIMEDOUT (or a soft error seen). */
+static void cftcp_write_err(struct sock *sk)
+{
+	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
+	sk_error_report(sk);
+	CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_ABORTONTIMEOUT);
+	cftcp_done(sk);
+}
+
+static int cftcp_max_retries(struct sock *sk)
+{
+	struct cftcp_sysctl *sys = &cftcp_sk_net(sk)->sysctl;
+	int n;
+
+	if (sk->sk_state == CFTCP_SYN_SENT || sk->sk_state == CFTCP_SYN_RECV) {
+		n = READ_ONCE(cftcp_sk(sk)->syn_retries);
+		return n ?: READ_ONCE(sys->syn_retries);
+	}
+	if (cftcp_is_orphan(sk)) {
+		/* Linux tcp_orphan_retries(): 0 means 8. */
+		n = READ_ONCE(sys->orphan_retries);
+		return n ?: 8;
+	}
+	return READ_ONCE(sys->retries2);
+}
+
+static bool cftcp_user_timeout_expired(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	u32 ut = READ_ONCE(cs->user_timeout);
+
+	return ut && cs->retrans_stamp &&
+	       time_after_eq(jiffies, cs->retrans_stamp + msecs_to_jiffies(ut));
+}
+
+static void cftcp_retransmit_timeout(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+
+	if (cs->retransmits >= cftcp_max_retries(sk) ||
+	    cftcp_user_timeout_expired(sk)) {
+		cftcp_write_err(sk);
+		return;
+	}
+
+	CFTCP_INC_STATS(cn, CFTCP_MIB_TIMEOUTS);
+	if (sk->sk_state == CFTCP_SYN_SENT || sk->sk_state == CFTCP_SYN_RECV) {
+		if (!cftcp_send_syn(sk)) {
+			cs->total_retrans++;
+			CFTCP_INC_STATS(cn, CFTCP_MIB_RETRANSSEGS);
+			CFTCP_INC_STATS(cn, sk->sk_state == CFTCP_SYN_SENT ?
+					    CFTCP_MIB_SYNRETRANS :
+					    CFTCP_MIB_SYNACKRETRANS);
+		}
+		if (!cs->retrans_stamp)
+			cs->retrans_stamp = jiffies ?: 1;
+	} else {
+		if (cs->snd_una == cs->snd_nxt) {
+			cftcp_stop_rtx(sk);
+			return;
+		}
+		/* Recover from the oldest hole one segment per ACK, as
+		 * NewReno's partial ACKs do (RFC 6582), until what was out
+		 * at the timeout is acknowledged.
+		 */
+		cs->in_recovery = 1;
+		cs->recover = cs->snd_nxt;
+		cs->dupacks = 0;
+		cftcp_retransmit_head(sk);
+	}
+	cs->retransmits++;
+	cs->rto = min_t(unsigned long, (unsigned long)cs->rto << 1,
+			cftcp_rto_max(sk));
+	cftcp_arm_rtx(sk, cs->rto);
+}
+
+static void cftcp_probe_timeout(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	unsigned long when;
+
+	if (!cs->send_head || cs->snd_una != cs->snd_nxt ||
+	    cftcp_snd_space(cs)) {
+		/* Window opened or nothing waits: resume sending, and past
+		 * silly window avoidance (its override timeout, RFC 9293
+		 * 3.8.6.2.1) if only a part of a segment fits.
+		 */
+		cs->rtx_mode = CFTCP_RTX_NONE;
+		cs->probes_out = 0;
+		__cftcp_push(sk, true);
+		return;
+	}
+	if (cs->probes_out >= cftcp_max_retries(sk) ||
+	    cftcp_user_timeout_expired(sk)) {
+		cftcp_write_err(sk);
+		return;
+	}
+	if (!cs->retrans_stamp)
+		cs->retrans_stamp = jiffies ?: 1;
+	cftcp_send_probe(sk);
+	when = max_t(unsigned long, cs->rto, cftcp_ms_to_jiffies(200));
+	when = min_t(unsigned long, when << min_t(u8, cs->probes_out, 16),
+		     cftcp_rto_max(sk));
+	cs->rtx_mode = CFTCP_RTX_PROBE;
+	sk_reset_timer(sk, &cs->rtx_timer, jiffies + when);
+}
+
+static void cftcp_rtx_timer_fn(struct timer_list *t)
+{
+	struct cftcp_sock *cs = from_timer(cs, t, rtx_timer);
+	struct sock *sk = (struct sock *)cs;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		sk_reset_timer(sk, &cs->rtx_timer, jiffies + CFTCP_TIMER_RETRY);
+	} else if (sk->sk_state != CFTCP_CLOSE &&
+		   sk->sk_state != CFTCP_LISTEN && !timer_pending(t)) {
+		if (cs->rtx_mode == CFTCP_RTX_PROBE)
+			cftcp_probe_timeout(sk);
+		else if (cs->rtx_mode == CFTCP_RTX_DATA)
+			cftcp_retransmit_timeout(sk);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/* Delayed ACK: at most 40 ms after data that did not get an ACK at once. */
+void cftcp_schedule_delack(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	if (!timer_pending(&cs->delack_timer))
+		sk_reset_timer(sk, &cs->delack_timer, jiffies + HZ / 25);
+}
+
+static void cftcp_delack_timer_fn(struct timer_list *t)
+{
+	struct cftcp_sock *cs = from_timer(cs, t, delack_timer);
+	struct sock *sk = (struct sock *)cs;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		sk_reset_timer(sk, &cs->delack_timer,
+			       jiffies + CFTCP_TIMER_RETRY);
+	else if (cs->ack_pending && !timer_pending(t))
+		cftcp_send_ack(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+static unsigned long cftcp_keepidle(const struct sock *sk)
+{
+	int v = READ_ONCE(cftcp_sk(sk)->keepidle);
+
+	return (v ?: READ_ONCE(cftcp_sk_net(sk)->sysctl.keepalive_time)) *
+	       (unsigned long)HZ;
+}
+
+static unsigned long cftcp_keepintvl(const struct sock *sk)
+{
+	int v = READ_ONCE(cftcp_sk(sk)->keepintvl);
+
+	return (v ?: READ_ONCE(cftcp_sk_net(sk)->sysctl.keepalive_intvl)) *
+	       (unsigned long)HZ;
+}
+
+static int cftcp_keepcnt(const struct sock *sk)
+{
+	int v = READ_ONCE(cftcp_sk(sk)->keepcnt);
+
+	return v ?: READ_ONCE(cftcp_sk_net(sk)->sysctl.keepalive_probes);
+}
+
+/* (Re)start keepalive after SO_KEEPALIVE, an option change or a segment. */
+void cftcp_reset_keepalive(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    ((1 << sk->sk_state) & ((1 << CFTCP_CLOSE) | (1 << CFTCP_LISTEN) |
+				    (1 << CFTCP_SYN_SENT))))
+		return;
+	sk_reset_timer(sk, &cs->keepalive_timer, jiffies + cftcp_keepidle(sk));
+}
+
+void cftcp_arm_fin_wait2(struct sock *sk, unsigned long timeo)
+{
+	sk_reset_timer(sk, &cftcp_sk(sk)->keepalive_timer, jiffies + timeo);
+}
+
+static void cftcp_keepalive(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	unsigned long idle, idle_max;
+
+	/* An orphan in FIN_WAIT2 whose fin_timeout ran out. */
+	if (sk->sk_state == CFTCP_FIN_WAIT2 && cftcp_is_orphan(sk)) {
+		cftcp_done(sk);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    ((1 << sk->sk_state) & ((1 << CFTCP_CLOSE) | (1 << CFTCP_LISTEN) |
+				    (1 << CFTCP_SYN_SENT))))
+		return;
+
+	idle_max = cftcp_keepidle(sk);
+	/* Data in flight: the retransmission timer watches the peer. */
+	if (cs->snd_una != cs->snd_nxt || cs->send_head) {
+		sk_reset_timer(sk, &cs->keepalive_timer, jiffies + idle_max);
+		return;
+	}
+	idle = jiffies - cs->rcv_tstamp;
+	if (idle < idle_max) {
+		sk_reset_timer(sk, &cs->keepalive_timer,
+			       jiffies + idle_max - idle);
+		return;
+	}
+	if (cs->probes_out >= cftcp_keepcnt(sk)) {
+		cftcp_send_active_reset(sk, GFP_ATOMIC);
+		cftcp_write_err(sk);
+		return;
+	}
+	cftcp_send_probe(sk);
+	sk_reset_timer(sk, &cs->keepalive_timer, jiffies + cftcp_keepintvl(sk));
+}
+
+static void cftcp_keepalive_timer_fn(struct timer_list *t)
+{
+	struct cftcp_sock *cs = from_timer(cs, t, keepalive_timer);
+	struct sock *sk = (struct sock *)cs;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		sk_reset_timer(sk, &cs->keepalive_timer,
+			       jiffies + CFTCP_TIMER_RETRY);
+	else if (!timer_pending(t))
+		cftcp_keepalive(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+void cftcp_init_timers(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	timer_setup(&cs->rtx_timer, cftcp_rtx_timer_fn, 0);
+	timer_setup(&cs->delack_timer, cftcp_delack_timer_fn, 0);
+	timer_setup(&cs->keepalive_timer, cftcp_keepalive_timer_fn, 0);
+}
+
+void cftcp_clear_timers(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->rtx_mode = CFTCP_RTX_NONE;
+	cs->ack_pending = 0;
+	sk_stop_timer(sk, &cs->rtx_timer);
+	sk_stop_timer(sk, &cs->delack_timer);
+	sk_stop_timer(sk, &cs->keepalive_timer);
+}
