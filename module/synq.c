@@ -397,11 +397,13 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 	spin_unlock_bh(&lcs->acceptq_lock);
 	if (child) {
 		/* The listener closed meanwhile. */
+		sock_hold(child);
 		bh_lock_sock(child);
 		cftcp_abort(child, ECONNRESET);
 		sock_orphan(child);
 		cftcp_destroy_sock(child);
 		bh_unlock_sock(child);
+		sock_put(child);
 		return 0;
 	}
 	lsk->sk_data_ready(lsk);
