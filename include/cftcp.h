@@ -236,15 +236,15 @@ struct cftcp_net {
 	/* 4-tuple table: sockets, requests and TIME_WAIT entries. */
 	struct hlist_head		*ehash;
 	unsigned int			ehash_mask;
-	spinlock_t			ehash_locks[CFTCP_EHASH_LOCKS];
+	spinlock_t			ehash_locks[CFTCP_EHASH_LOCKS]; /* writers of ehash */
 
 	/* Listening sockets by local port. */
 	struct hlist_head		lhash[CFTCP_LHASH_SIZE];
-	spinlock_t			lhash_lock;
+	spinlock_t			lhash_lock;	/* writers of lhash */
 
 	/* Port owners (sockets and TIME_WAIT entries) by local port. */
 	struct hlist_head		bhash[CFTCP_BHASH_SIZE];
-	spinlock_t			bhash_lock;
+	spinlock_t			bhash_lock;	/* bhash, port_offset */
 	u32				port_offset;
 	u32				hash_rnd;
 
@@ -352,10 +352,10 @@ struct cftcp_sock {
 	u32	user_timeout;	/* ms */
 
 	/* Listener: half-open and accept queues. */
-	spinlock_t		synq_lock;
+	spinlock_t		synq_lock;	/* synq, synq_len */
 	struct list_head	synq;
 	int			synq_len;
-	spinlock_t		acceptq_lock;
+	spinlock_t		acceptq_lock;	/* acceptq, sk_ack_backlog */
 	struct list_head	acceptq;
 	struct list_head	accept_node;	/* child, on parent's acceptq */
 
@@ -385,6 +385,7 @@ static inline struct cftcp_net *cftcp_sk_net(const struct sock *sk)
 /* Publish a new state; pairs with inet_sk_state_load() in lockless readers. */
 static inline void cftcp_state_store(struct sock *sk, int state)
 {
+	/* Fields set before the state are seen by who sees the state. */
 	smp_store_release(&sk->sk_state, state);
 }
 

@@ -162,6 +162,7 @@ void cftcp_abort(struct sock *sk, int err)
 	if (cftcp_need_reset(sk->sk_state))
 		cftcp_send_active_reset(sk, GFP_ATOMIC);
 	WRITE_ONCE(sk->sk_err, err);
+	/* Pairs with smp_rmb() in cftcp_poll(). */
 	smp_wmb();
 	cftcp_purge_queues(sk);
 	cftcp_done(sk);
