@@ -85,7 +85,8 @@ struct cftcphdr {
 #define CFTCP_MIN_MSS		88
 #define CFTCP_HDR_LEN		20
 #define CFTCP_SYN_OPTS_LEN	8	/* MSS + NOP + window scale */
-#define CFTCP_MAX_HEADER	L1_CACHE_ALIGN(128 + MAX_HEADER)
+/* Room for our header with options, IPv4 and the link layer. */
+#define CFTCP_MAX_HEADER	L1_CACHE_ALIGN(MAX_HEADER + 20 + 60)
 #define CFTCP_MAX_WINDOW	65535U
 
 /* Sequence number comparisons, modulo 2^32. */

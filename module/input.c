@@ -323,6 +323,35 @@ static void cftcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 	rb_insert_color(&skb->rbnode, &cs->ooo_queue);
 }
 
+/*
+ * A segment whose buffer is far larger than its data (a few bytes in a
+ * 64 KiB loopback skb) would use up the receive buffer that the window
+ * promised: keep a right-sized copy instead, always when the buffer is
+ * four times the data, and when memory is short (@tight) if it helps.
+ * NULL if memory is short for the copy too.
+ */
+static struct sk_buff *cftcp_condense(struct sk_buff *skb, bool tight)
+{
+	unsigned int need = SKB_TRUESIZE(skb->len);
+	struct sk_buff *nskb;
+
+	if (!skb->len || skb->truesize <= (tight ? need + need / 4 : 4 * need))
+		return skb;
+	nskb = alloc_skb(skb->len, GFP_ATOMIC);
+	if (!nskb) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	if (skb_copy_bits(skb, 0, skb_put(nskb, skb->len), skb->len)) {
+		kfree_skb(nskb);
+		kfree_skb(skb);
+		return NULL;
+	}
+	memcpy(nskb->cb, skb->cb, sizeof(struct cftcp_skb_cb));
+	consume_skb(skb);
+	return nskb;
+}
+
 static bool cftcp_rmem_full(const struct sock *sk, const struct sk_buff *skb)
 {
 	/* The window promised half the free buffer; allow for overhead. */
@@ -358,7 +387,15 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		}
 		cb->seq += n;
 	}
-	if (skb->len && cftcp_rmem_full(sk, skb)) {
+	skb = cftcp_condense(skb, cftcp_rmem_full(sk, skb));
+	if (!skb)
+		return;
+	cb = CFTCP_SKB_CB(skb);
+	/* Over the buffer: drop, unless nothing is queued, so that a window
+	 * once promised can always be used.
+	 */
+	if (skb->len && cftcp_rmem_full(sk, skb) &&
+	    atomic_read(&sk->sk_rmem_alloc)) {
 		kfree_skb(skb);
 		cftcp_send_ack(sk);
 		return;
@@ -526,8 +563,8 @@ static void cftcp_rcv_established_sk(struct sock *sk, struct sk_buff *skb)
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
 		cftcp_do_rcv(sk, skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-					   READ_ONCE(sk->sk_sndbuf))) {
+	} else if (sk_add_backlog(sk, skb, 2 * READ_ONCE(sk->sk_rcvbuf) +
+					   READ_ONCE(sk->sk_sndbuf) + SZ_64K)) {
 		bh_unlock_sock(sk);
 		kfree_skb(skb);
 		return;

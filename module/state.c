@@ -294,16 +294,17 @@ int cftcp_disconnect(struct sock *sk, int flags)
 	struct inet_sock *inet = &cs->inet;
 	int old = sk->sk_state;
 
-	if (old != CFTCP_CLOSE)
-		cftcp_set_state(sk, CFTCP_CLOSE);
-	if (old == CFTCP_LISTEN) {
-		cftcp_listen_stop(sk);
-	} else if (cftcp_need_reset(old)) {
-		cftcp_send_active_reset(sk, sk->sk_allocation);
+	/* The RST goes out before CLOSE gives up the port it names. */
+	if (cftcp_need_reset(old)) {
+		cftcp_send_active_reset(sk, GFP_ATOMIC);
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	} else if (old == CFTCP_SYN_SENT) {
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	}
+	if (old != CFTCP_CLOSE)
+		cftcp_set_state(sk, CFTCP_CLOSE);
+	if (old == CFTCP_LISTEN)
+		cftcp_listen_stop(sk);
 	cftcp_clear_timers(sk);
 	cftcp_purge_queues(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
