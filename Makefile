@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level make of cftcp: builds cftcp.ko (through Kbuild) and the
+# selftests, installs the build and test dependencies, and runs the test
+# suite, the demo and the style checks.  Build products go under build/
+# (kbuild leaves its objects next to the sources in module/).
+#
+#   make                 cftcp.ko and the selftests
+#   make deps            install the Debian packages everything needs
+#   make check           the test suite in VMs (scripts/check.sh)
+#   make check-debug     the test suite on a debug kernel
+#   make check-long      the test suite with its long variants
+#   make demo            two VMs talking cftcp, segments and state changes
+#   make checkpatch      checkpatch.pl --strict over the module sources
+#   make sparse          the module build under sparse
+#   make clean
+#
+# KDIR=/path/to/kernel/build builds the module against another kernel tree.
+
+ifndef KVER
+KVER := $(shell $(CURDIR)/scripts/install-deps.sh --print-kver 2>/dev/null)
+endif
+KDIR ?= /lib/modules/$(KVER)/build
+BUILD := $(CURDIR)/build
+LINUX_SOURCE ?= /usr/src/linux-source-6.1.tar.xz
+
+SHELL := /bin/bash
+KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
+
+# What checkpatch looks at.
+CHECK_SOURCES = $(filter-out %.mod.c,$(wildcard module/*.c module/*.h include/*.h \
+	include/uapi/linux/*.h))
+CHECKPATCH_DIR := $(BUILD)/checkpatch
+CHECKPATCH_FILES := checkpatch.pl spelling.txt const_structs.checkpatch
+
+.PHONY: all module selftests deps check check-debug demo checkpatch sparse \
+	clean kdir
+
+all: module selftests
+
+kdir:
+	@test -d "$(KDIR)" || { \
+		echo "no kernel build tree at '$(KDIR)': run 'make deps' or set KDIR" >&2; \
+		exit 1; }
+
+module: kdir
+	$(KBUILD) modules
+
+selftests:
+	$(MAKE) -C selftests
+
+deps:
+	scripts/install-deps.sh
+
+# After deps, build in a fresh make so that KVER names the kernel deps found.
+check: deps
+	$(MAKE) all
+	scripts/check.sh
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+check-debug: deps
+	$(MAKE) all
+	scripts/check-debug.sh
+
+# The suite with its long variants (larger transfers, more connections),
+# chosen by cftcp_test.long=1 on the VMs' kernel command line.
+.PHONY: check-long
+check-long: deps
+	$(MAKE) all
+	CFTCP_VM_APPEND="$(CFTCP_VM_APPEND) cftcp_test.long=1" \
+		CFTCP_VM_TIMEOUT=$${CFTCP_VM_TIMEOUT:-3600} scripts/check.sh
+
+$(CHECKPATCH_DIR)/checkpatch.pl:
+	@test -f "$(LINUX_SOURCE)" || { \
+		echo "$(LINUX_SOURCE) missing: run 'make deps'" >&2; exit 1; }
+	mkdir -p $(CHECKPATCH_DIR)
+	tar -xJf $(LINUX_SOURCE) -C $(CHECKPATCH_DIR) --strip-components=2 \
+		$(addprefix linux-source-6.1/scripts/,$(CHECKPATCH_FILES))
+	touch $@
+
+checkpatch: $(CHECKPATCH_DIR)/checkpatch.pl
+	@test -n "$(CHECK_SOURCES)" || { echo "no sources to check" >&2; exit 1; }
+	perl $(CHECKPATCH_DIR)/checkpatch.pl --strict --no-tree -f $(CHECK_SOURCES)
+
+# C=2 runs sparse over every source, built or not; any warning fails.
+sparse: kdir
+	mkdir -p $(BUILD)
+	set -o pipefail; $(KBUILD) C=2 modules 2>&1 | tee $(BUILD)/sparse.log
+	@! grep -E ': (warning|error):' $(BUILD)/sparse.log >/dev/null || { \
+		echo "sparse: findings above (also in build/sparse.log)" >&2; exit 1; }
+
+clean:
+	if [ -d "$(KDIR)" ]; then $(KBUILD) clean; fi
+	if [ -f selftests/Makefile ]; then $(MAKE) -C selftests clean; fi
+	rm -rf $(BUILD)
