@@ -1,0 +1,91 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Connections across two network namespaces joined by veth: a listener in
+# one is reached from the other; a closed port there refuses, blocking
+# (ECONNREFUSED) and non-blocking (EINPROGRESS, then POLLERR and SO_ERROR
+# ECONNREFUSED); the listener is invisible in the other namespace, whose own
+# loopback refuses the same port; the counters of each namespace move.
+#
+#   refused_netns.sh [cftcp|tcp]    (default cftcp)
+
+. "$(dirname "$0")/lib.sh"
+
+fam=${1:-cftcp}
+case $fam in
+cftcp|tcp) ;;
+*) echo "usage: $0 [cftcp|tcp]"; exit 2 ;;
+esac
+a=rfa-$$
+b=rfb-$$
+port=5001
+closed=5002
+
+ns_new $a && ns_new $b && veth_pair $a 10.0.2.1 $b 10.0.2.2 ||
+	{ fail "namespaces and veth"; finish; }
+
+# in a subshell: not a job of this shell; it ends with namespace A
+(ip netns exec $a "$XFER" -f "$fam" -s -p $port >"$tmp/server" 2>&1 &)
+wait_listen $a "$fam" $port || { show "$tmp/server"; fail "listener"; finish; }
+
+# connect from B, expecting status $1; output in $tmp/out
+try()
+{
+	want=$1
+	shift
+	ip netns exec $b "$XFER" -f "$fam" "$@" >"$tmp/out" 2>&1
+	rc=$?
+	show "$tmp/out"
+	[ $rc -eq "$want" ]
+}
+
+if try 0 -c 10.0.2.1 -p $port -m "across namespaces" &&
+		grep -q '^echo: across namespaces$' "$tmp/out"; then
+	pass "echo from the other namespace"
+else
+	fail "echo from the other namespace (exit $rc)"
+fi
+
+if [ -z "$(table_lines $b "$fam" $port 0A)" ] &&
+		[ -n "$(table_lines $a "$fam" $port 0A)" ]; then
+	pass "the listener shows in its own namespace only"
+else
+	fail "listener on port $port: seen in the wrong namespace's table"
+fi
+
+fails_b=$(counter $b "$fam" AttemptFails)
+rsts_a=$(counter $a "$fam" OutRsts)
+
+if try 2 -c 10.0.2.1 -p $closed &&
+		grep -q "connect to 10.0.2.1:$closed: ECONNREFUSED" "$tmp/out"; then
+	pass "blocking connect to a closed port: ECONNREFUSED"
+else
+	fail "blocking connect to a closed port (exit $rc)"
+fi
+
+if try 2 -c 10.0.2.1 -p $closed -N &&
+		grep -q '^connect: EINPROGRESS$' "$tmp/out" &&
+		grep -q '^poll: POLLOUT POLLERR POLLHUP.*, SO_ERROR ECONNREFUSED$' "$tmp/out"; then
+	pass "non-blocking connect to a closed port: EINPROGRESS, POLLERR, SO_ERROR ECONNREFUSED"
+else
+	fail "non-blocking connect to a closed port (exit $rc)"
+fi
+
+if try 2 -c 127.0.0.1 -p $port &&
+		grep -q "connect to 127.0.0.1:$port: ECONNREFUSED" "$tmp/out"; then
+	pass "port $port on the other namespace's loopback: ECONNREFUSED"
+else
+	fail "port $port on the other namespace's loopback (exit $rc)"
+fi
+
+fails_b2=$(counter $b "$fam" AttemptFails)
+rsts_a2=$(counter $a "$fam" OutRsts)
+echo "AttemptFails in B: $fails_b -> $fails_b2; OutRsts in A: $rsts_a -> $rsts_a2"
+if [ -n "$fails_b" ] && [ "$fails_b2" -eq $((fails_b + 3)) ] &&
+		[ -n "$rsts_a" ] && [ "$rsts_a2" -ge $((rsts_a + 2)) ]; then
+	pass "counters: three failed attempts in B, resets sent from A"
+else
+	fail "counters"
+fi
+
+finish
