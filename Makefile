@@ -11,6 +11,7 @@
 #   make check-debug     the test suite on a debug kernel
 #   make check-long      the test suite with its long variants
 #   make demo            two VMs talking cftcp, segments and state changes
+#   make bench           throughput of cftcp and Linux TCP over veth
 #   make checkpatch      checkpatch.pl --strict over the module sources
 #   make sparse          the module build under sparse
 #   make clean
@@ -64,6 +65,12 @@ demo: deps
 check-debug: deps
 	$(MAKE) all
 	scripts/check-debug.sh
+
+# Throughput of cftcp and of Linux TCP over veth in one VM (BENCH_SIZE).
+.PHONY: bench
+bench: deps
+	$(MAKE) all
+	scripts/bench.sh
 
 # The suite with its long variants (larger transfers, more connections),
 # chosen by cftcp_test.long=1 on the VMs' kernel command line.
