@@ -368,6 +368,11 @@ int cftcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	/* First, check the ACK bit. */
 	if (th->ack && (!seq_after(cb->ack_seq, cs->iss) ||
 			seq_after(cb->ack_seq, cs->snd_nxt))) {
+		/* An old FIN/ACK or RST/ACK may have eaten our SYN: send it
+		 * again soon, the first time (Linux's TCP_TIMEOUT_MIN).
+		 */
+		if (!cs->retransmits)
+			cftcp_arm_rtx(sk, 2);
 		cftcp_send_reset_reply(net, skb);
 		return 0;
 	}
@@ -442,24 +447,25 @@ static void cftcp_challenge_ack(struct sock *sk)
 	cftcp_send_ack(sk);
 }
 
-static void cftcp_fin_acked(struct sock *sk)
+static void cftcp_fin_acked(struct sock *sk, struct sk_buff *skb)
 {
 	switch (sk->sk_state) {
 	case CFTCP_FIN_WAIT1:
+		if (sock_flag(sk, SOCK_DEAD) && cftcp_fin_timeout(sk) < 0) {
+			/* CFTCP_LINGER2 < 0: no FIN_WAIT2 for an orphan; the
+			 * ACK is answered with a RST, as Linux does.
+			 */
+			CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_ABORTONDATA);
+			cftcp_send_reset_reply(sock_net(sk), skb);
+			cftcp_done(sk);
+			return;
+		}
 		cftcp_set_state(sk, CFTCP_FIN_WAIT2);
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
-		if (!sock_flag(sk, SOCK_DEAD)) {
+		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_state_change(sk);
-		} else {
-			int tmo = cftcp_fin_timeout(sk);
-
-			if (tmo < 0) {
-				cftcp_send_active_reset(sk, GFP_ATOMIC);
-				cftcp_done(sk);
-				return;
-			}
-			cftcp_arm_fin_wait2(sk, tmo);
-		}
+		else
+			cftcp_arm_fin_wait2(sk, cftcp_fin_timeout(sk));
 		break;
 	case CFTCP_CLOSING:
 		cftcp_time_wait(sk, CFTCP_TIME_WAIT, 0);
@@ -545,7 +551,7 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (!cftcp_ack(sk, skb))
 		return 0;
 	if (cs->fin_queued && cs->snd_una == cs->write_seq) {
-		cftcp_fin_acked(sk);
+		cftcp_fin_acked(sk, skb);
 		if (sk->sk_state == CFTCP_CLOSE || sk->sk_state ==
 		    CFTCP_TIME_WAIT)
 			return 0;
@@ -561,8 +567,10 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		fallthrough;
 	case CFTCP_FIN_WAIT1:
 	case CFTCP_FIN_WAIT2:
-		/* Data for a reader that has gone: RFC 9293 3.10.7.4 */
-		if ((sk->sk_shutdown & RCV_SHUTDOWN) && sock_flag(sk, SOCK_DEAD) &&
+		/* Data for a reader that shut reading or has gone
+		 * (Linux's tcp_rcv_state_process(): a reset).
+		 */
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
 		    cb->end_seq != cb->seq &&
 		    seq_after(cb->end_seq - !!(cb->flags & CFTCP_FLAG_FIN),
 			      cs->rcv_nxt)) {

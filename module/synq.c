@@ -81,7 +81,6 @@ static void cftcp_synack_rtx(struct cftcp_req *req)
 
 	if (cftcp_send_synack_req(sock_net(lsk), req))
 		return;
-	req->rtx_stamp = jiffies;
 	CFTCP_INC_STATS(cn, CFTCP_MIB_RETRANSSEGS);
 	CFTCP_INC_STATS(cn, CFTCP_MIB_SYNACKRETRANS);
 }
@@ -190,7 +189,6 @@ int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	pr_debug("cftcp: %pI4:%u %pI4:%u LISTEN -> SYN_RECV\n",
 		 &iph->daddr, ntohs(th->dest), &iph->saddr, ntohs(th->source));
 	req->sent = jiffies;
-	req->rtx_stamp = jiffies;
 	req->expires = jiffies + cftcp_req_timeout(req);
 	mod_timer(&req->timer, req->expires);
 	cftcp_send_synack_req(sock_net(lsk), req);
@@ -312,8 +310,11 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 
 	/* A retransmitted SYN: the SYN-ACK again, at most every 500 ms. */
 	if (th->syn && !th->ack && !th->rst && cb->seq == req->irs) {
-		if (time_after_eq(jiffies, req->rtx_stamp + HZ / 2))
+		if (!req->rtx_stamp ||
+		    time_after_eq(jiffies, req->rtx_stamp + HZ / 2)) {
+			req->rtx_stamp = jiffies ?: 1;
 			cftcp_synack_rtx(req);
+		}
 		goto drop;
 	}
 
@@ -327,11 +328,13 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 		goto drop;
 	}
 	if (th->rst) {
-		if (cb->seq == rcv_nxt)
+		if (cb->seq == rcv_nxt) {
+			CFTCP_INC_STATS(cn, CFTCP_MIB_ATTEMPTFAILS);
 			cftcp_req_kill(req);
-		else
+		} else {
 			cftcp_send_ack_reply(net, skb, req->iss + 1, rcv_nxt,
 					     wnd);
+		}
 		goto drop;
 	}
 	if (th->syn) {

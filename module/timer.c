@@ -132,14 +132,18 @@ static void cftcp_retransmit_timeout(struct sock *sk)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 
+	/* Every expiry counts, the one that gives up too (as Linux). */
+	CFTCP_INC_STATS(cn, CFTCP_MIB_TIMEOUTS);
 	if (cs->retransmits >= cftcp_max_retries(sk) ||
 	    cftcp_user_timeout_expired(sk)) {
 		cftcp_write_err(sk);
 		return;
 	}
 
-	CFTCP_INC_STATS(cn, CFTCP_MIB_TIMEOUTS);
-	if (sk->sk_state == CFTCP_SYN_SENT || sk->sk_state == CFTCP_SYN_RECV) {
+	/* The SYN is the oldest thing unacknowledged until the handshake
+	 * ends, even after a close() in SYN_RECV moved on to FIN_WAIT1.
+	 */
+	if (sk->sk_state == CFTCP_SYN_SENT || cs->snd_una == cs->iss) {
 		if (!cftcp_send_syn(sk)) {
 			cs->total_retrans++;
 			CFTCP_INC_STATS(cn, CFTCP_MIB_RETRANSSEGS);

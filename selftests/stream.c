@@ -273,6 +273,47 @@ static int set_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
+/*
+ * Pattern bytes from offset 0 into @fd, without blocking, @chunk bytes a
+ * call, until the send buffer stays full for 500 ms: the peer, not
+ * reading, has closed its window. The byte count in *total.
+ */
+static int fill_pat(int fd, size_t chunk, long long *total)
+{
+	static unsigned char buf[65536];
+	ssize_t n;
+
+	if (chunk > sizeof(buf) || set_nonblock(fd, 1))
+		return -1;
+	for (*total = 0;;) {
+		pat_fill(buf, *total, chunk);
+		n = send(fd, buf, chunk, MSG_NOSIGNAL);
+		if (n > 0) {
+			*total += n;
+			continue;
+		}
+		if (errno != EAGAIN)
+			return -1;
+		/* full: wait for the ACKs that free room, if any come */
+		if (!(poll_wait(fd, POLLOUT, 500) & POLLOUT))
+			return 0;
+	}
+}
+
+/* Wait up to WAIT_MS for timer kind @tr on a connection; the kind seen. */
+static int wait_timer(uint16_t lport, uint16_t rport, int tr)
+{
+	int seen = -1, i;
+
+	for (i = 0; i < WAIT_MS / 50; i++) {
+		seen = proc_timer(lport, rport);
+		if (seen == tr)
+			break;
+		msleep(50);
+	}
+	return seen;
+}
+
 /* ---- A connected pair ------------------------------------------------- */
 
 FIXTURE(pair) {
@@ -462,41 +503,21 @@ TEST_F(pair, rcvtimeo_sndtimeo)
  */
 TEST_F_TIMEOUT(pair, zero_window, 60)
 {
-	static unsigned char buf[65536];
-	const size_t more = 200000;
 	struct conn_info ci0, ci1, si0, si1;
 	long long total, got;
-	int st, tr = -1, i;
+	socklen_t len = sizeof(int);
+	int st, i, sndbuf;
+	size_t more;
 	pid_t pid;
 
-	/* pattern bytes, non-blocking, until the window is closed */
-	ASSERT_EQ(0, set_nonblock(self->c, 1));
-	for (total = 0;;) {
-		ssize_t n;
-
-		pat_fill(buf, total, sizeof(buf));
-		n = send(self->c, buf, sizeof(buf), MSG_NOSIGNAL);
-		if (n > 0) {
-			total += n;
-			continue;
-		}
-		ASSERT_EQ(EAGAIN, errno);
-		/* full: wait for the ACKs that free room, if any come */
-		if (!(poll_wait(self->c, POLLOUT, 500) & POLLOUT))
-			break;
-	}
+	ASSERT_EQ(0, fill_pat(self->c, 65536, &total))
+		TH_LOG("send: %s", strerror(errno));
 	TH_LOG("%lld bytes queued before EAGAIN", total);
 	EXPECT_EQ(0, poll_now(self->c) & POLLOUT);
 	EXPECT_GT(ioctl_int(self->c, SIOCOUTQ), 0);
 
 	/* the sender waits on the probe timer (tr 4) and probes */
-	for (i = 0; i < WAIT_MS / 50; i++) {
-		tr = proc_timer(self->cp, self->sp);
-		if (tr == 4)
-			break;
-		msleep(50);
-	}
-	EXPECT_EQ(4, tr);
+	EXPECT_EQ(4, wait_timer(self->cp, self->sp, 4));
 	ASSERT_EQ(0, get_info(self->c, &ci0));
 	ASSERT_EQ(0, get_info(self->s, &si0));
 	for (i = 0; i < 200; i++) {
@@ -516,7 +537,11 @@ TEST_F_TIMEOUT(pair, zero_window, 60)
 	EXPECT_EQ(CFTCP_ESTABLISHED, proc_state(self->cp, self->sp));
 	EXPECT_EQ(0, sock_error(self->c));
 
-	/* a blocking sender waits for room: it sends the rest, then ends */
+	/* a blocking sender waits for room: it sends the rest, then ends;
+	 * twice the send buffer cannot fit in what is left of it
+	 */
+	ASSERT_EQ(0, getsockopt(self->c, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len));
+	more = 2 * (size_t)sndbuf;
 	ASSERT_EQ(0, set_nonblock(self->c, 0));
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -546,16 +571,9 @@ TEST_F_TIMEOUT(pair, zero_window_probe_backoff, 60)
 {
 	struct conn_info c0, c1, s0, s1;
 	long long total;
-	int i, tr = -1;
 
-	ASSERT_EQ(0, fill_until_stuck(self->c, self->s, &total));
-	for (i = 0; i < WAIT_MS / 50; i++) {
-		tr = proc_timer(self->cp, self->sp);
-		if (tr == 4)
-			break;
-		msleep(50);
-	}
-	ASSERT_EQ(4, tr);
+	ASSERT_EQ(0, fill_pat(self->c, 65536, &total));
+	ASSERT_EQ(4, wait_timer(self->cp, self->sp, 4));
 	ASSERT_EQ(0, get_info(self->c, &c0));
 	ASSERT_EQ(0, get_info(self->s, &s0));
 	msleep(8000);
@@ -568,7 +586,31 @@ TEST_F_TIMEOUT(pair, zero_window_probe_backoff, 60)
 	EXPECT_EQ(CFTCP_ESTABLISHED, proc_state(self->cp, self->sp));
 
 	ASSERT_EQ(0, shutdown(self->c, SHUT_WR));
-	EXPECT_EQ(total, read_all(self->s));
+	EXPECT_EQ(total, recv_pat(self->s, 0));
+}
+
+/*
+ * Small writes into a window the reader lets close: however the data is
+ * cut into segments, the sender ends up probing a closed window (timer 4),
+ * not retransmitting with a growing timeout into a window that is open on
+ * paper only, and all arrives once reading resumes.
+ */
+TEST_F_TIMEOUT(pair, zero_window_small_writes, 60)
+{
+	long long total, rtx0 = counter("RetransSegs");
+	struct conn_info ci;
+
+	ASSERT_GE(rtx0, 0);
+	ASSERT_EQ(0, fill_pat(self->c, 1000, &total))
+		TH_LOG("send: %s", strerror(errno));
+	EXPECT_EQ(4, wait_timer(self->cp, self->sp, 4));
+	ASSERT_EQ(0, get_info(self->c, &ci));
+	TH_LOG("%lld bytes queued; %u segments retransmitted, %d in a row now, RetransSegs +%lld",
+	       total, ci.total_retrans, ci.retransmits,
+	       counter("RetransSegs") - rtx0);
+	EXPECT_EQ(0, ci.retransmits);
+	ASSERT_EQ(0, shutdown(self->c, SHUT_WR));
+	EXPECT_EQ(total, recv_pat(self->s, 0));
 }
 
 /*
