@@ -506,7 +506,11 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	}
 	cs->rcv_tstamp = jiffies;
-	cs->probes_out = 0;
+	/* Any segment answers a keepalive probe; only an ACK of data or an
+	 * opened window (cftcp_ack(), the probe timer) ends window probing.
+	 */
+	if (cs->rtx_mode != CFTCP_RTX_PROBE)
+		cs->probes_out = 0;
 
 	/* Second, the RST bit (RFC 5961 3.2). */
 	if (th->rst) {
