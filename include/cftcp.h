@@ -323,9 +323,8 @@ struct cftcp_sock {
 	u32	srtt_us;	/* smoothed RTT, 0 before a sample */
 	u32	rttvar_us;	/* RTT variance */
 	u32	rto;		/* jiffies */
-	u32	rtt_seq;	/* sequence being timed */
-	u32	rtt_start;	/* jiffies when it was sent */
-	bool	rtt_pending;
+	u32	rtt_start;	/* jiffies the SYN was sent */
+	bool	rtt_pending;	/* the SYN is being timed */
 	u8	retransmits;	/* timeouts in a row */
 	u8	probes_out;	/* unanswered window or keepalive probes */
 	u8	dupacks;
@@ -521,6 +520,7 @@ void cftcp_schedule_delack(struct sock *sk);
 void cftcp_reset_keepalive(struct sock *sk);
 void cftcp_arm_fin_wait2(struct sock *sk, unsigned long timeo);
 void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies);
+void cftcp_rto_collapse(struct sock *sk);
 unsigned long cftcp_rto_initial(const struct sock *sk);
 int cftcp_fin_timeout(const struct sock *sk);
 

@@ -70,9 +70,17 @@ int cftcp_parse_options(const struct sk_buff *skb, u16 *mss, u8 *wscale,
 
 /* ---- ACK processing --------------------------------------------------- */
 
+/*
+ * Free what @ack covers. An RTT sample comes from the oldest segment it
+ * covers, unless it also covers a retransmitted one (Karn's rule, as in
+ * Linux's tcp_clean_rtx_queue()), so a backed-off RTO recovers as soon as
+ * fresh data is acknowledged.
+ */
 static void cftcp_clean_acked(struct sock *sk, u32 ack)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
+	bool rtx_acked = false, sample = false;
+	u32 first = 0;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != cs->send_head) {
@@ -88,9 +96,17 @@ static void cftcp_clean_acked(struct sock *sk, u32 ack)
 			}
 			break;
 		}
+		if (cb->retransmitted) {
+			rtx_acked = true;
+		} else if (!sample) {
+			sample = true;
+			first = cb->when;
+		}
 		__skb_unlink(skb, &sk->sk_write_queue);
 		cftcp_wmem_free_skb(sk, skb);
 	}
+	if (sample && !rtx_acked)
+		cftcp_rtt_sample(sk, (u32)jiffies - first);
 }
 
 /*
@@ -146,12 +162,10 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 	cs->snd_una = ack;
 	cs->bytes_acked += acked;
 	cs->dupacks = 0;
+	if (cs->retransmits)
+		cftcp_rto_collapse(sk);
 	cftcp_clean_acked(sk, ack);
 
-	if (cs->rtt_pending && !seq_before(ack, cs->rtt_seq)) {
-		cftcp_rtt_sample(sk, jiffies - cs->rtt_start);
-		cs->rtt_pending = false;
-	}
 	cs->retransmits = 0;
 	cs->retrans_stamp = 0;
 	cs->probes_out = 0;
@@ -391,21 +405,25 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (!skb)
 		return;
 	cb = CFTCP_SKB_CB(skb);
-	/* Over the buffer: drop, unless nothing is queued, so that a window
-	 * once promised can always be used.
-	 */
-	if (skb->len && cftcp_rmem_full(sk, skb) &&
-	    atomic_read(&sk->sk_rmem_alloc)) {
-		kfree_skb(skb);
-		cftcp_send_ack(sk);
-		return;
-	}
 
 	if (cb->seq != cs->rcv_nxt) {
-		cftcp_ooo_insert(sk, skb);
+		/* Out of order: kept only while it leaves half the buffer's
+		 * overhead allowance for the data that fills the hole.
+		 */
+		if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+		    READ_ONCE(sk->sk_rcvbuf))
+			kfree_skb(skb);
+		else
+			cftcp_ooo_insert(sk, skb);
 		cftcp_send_ack(sk);
 		return;
 	}
+	/* In order and over the buffer: what waits beyond a hole goes first
+	 * (Linux prunes its out-of-order queue too); data in the window that
+	 * the reader is owed is never refused.
+	 */
+	if (skb->len && cftcp_rmem_full(sk, skb))
+		cftcp_ooo_purge(sk);
 
 	if (!cftcp_queue_in_order(sk, skb, false))
 		kfree_skb(skb);

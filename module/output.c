@@ -495,11 +495,6 @@ void __cftcp_push(struct sock *sk, bool force)
 				NULL : skb->next;
 		if (seq_after(cb->end_seq, cs->snd_nxt))
 			cs->snd_nxt = cb->end_seq;
-		if (!cs->rtt_pending) {
-			cs->rtt_pending = true;
-			cs->rtt_seq = cb->end_seq;
-			cs->rtt_start = jiffies;
-		}
 		if (!timer_pending(&cs->rtx_timer) ||
 		    cs->rtx_mode != CFTCP_RTX_DATA)
 			cftcp_arm_rtx(sk, cs->rto);
@@ -537,7 +532,6 @@ void cftcp_retransmit_head(struct sock *sk)
 	if (!cs->retrans_stamp)
 		cs->retrans_stamp = jiffies ?: 1;
 	cs->total_retrans++;
-	cs->rtt_pending = false;	/* Karn: no sample across a rtx */
 	CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_RETRANSSEGS);
 }
 

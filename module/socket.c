@@ -262,7 +262,6 @@ static int cftcp_v4_connect(struct sock *sk, struct sockaddr_cftcp *usin)
 	cs->retransmits = 0;
 	cs->rto = cftcp_rto_initial(sk);
 	cs->rtt_pending = true;
-	cs->rtt_seq = cs->iss + 1;
 	cs->rtt_start = jiffies;
 	CFTCP_INC_STATS(cn, CFTCP_MIB_ACTIVEOPENS);
 	cftcp_send_syn(sk);

@@ -87,6 +87,28 @@ void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies)
 	cs->rto = min(usecs_to_jiffies(rto_us), cftcp_rto_max(sk));
 }
 
+/*
+ * An ACK of new data shows the path works: collapse the backoff to the
+ * RTO that SRTT and RTTVAR give (rto_initial_ms before any sample).
+ * Without timestamps, Karn's rule finds no sample while every ACK covers
+ * a retransmitted segment, and the backoff would otherwise keep doubling
+ * across successive losses.
+ */
+void cftcp_rto_collapse(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct cftcp_sysctl *sys = &cftcp_sk_net(sk)->sysctl;
+	u32 rto_us;
+
+	if (!cs->srtt_us) {
+		cs->rto = cftcp_rto_initial(sk);
+		return;
+	}
+	rto_us = cs->srtt_us + max_t(u32, 4 * cs->rttvar_us,
+				     READ_ONCE(sys->rto_min_ms) * 1000U);
+	cs->rto = min(usecs_to_jiffies(rto_us), cftcp_rto_max(sk));
+}
+
 static bool cftcp_is_orphan(const struct sock *sk)
 {
 	return sock_flag(sk, SOCK_DEAD);
@@ -170,6 +192,7 @@ static void cftcp_retransmit_timeout(struct sock *sk)
 	cs->retransmits++;
 	cs->rto = min_t(unsigned long, (unsigned long)cs->rto << 1,
 			cftcp_rto_max(sk));
+
 	cftcp_arm_rtx(sk, cs->rto);
 }
 
