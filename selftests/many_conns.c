@@ -52,7 +52,7 @@ static bool long_mode(void)
 	if (!f)
 		return false;
 	if (fgets(buf, sizeof(buf), f))
-		on = strstr(buf, "cftcp_test.long=1") != NULL;
+		on = strstr(buf, "cftcp_test.long=1");
 	fclose(f);
 	return on;
 }
@@ -182,7 +182,8 @@ FIXTURE_SETUP(many)
 	unsigned int i;
 
 	memset(&self->r, 0, sizeof(self->r));
-	self->l = self->ep = -1;
+	self->l = -1;
+	self->ep = -1;
 	self->r.n = long_mode() ? 1000 : 256;
 	self->r.size = long_mode() ? 256 << 10 : 64 << 10;
 	self->r.ends = calloc(2 * self->r.n, sizeof(*self->r.ends));
@@ -247,8 +248,8 @@ TEST_F_TIMEOUT(many, concurrent_transfers, 600)
 		cli[i].idx = i;
 		cli[i].dir = 0;
 		if (connect(cli[i].fd, &a.sa, TADDR_LEN))
-			ASSERT_EQ(EINPROGRESS, errno) TH_LOG("connect %u: %s",
-							    i, strerror(errno));
+			ASSERT_EQ(EINPROGRESS, errno)
+				TH_LOG("connect %u: %s", i, strerror(errno));
 		by_port[local_port(cli[i].fd)] = i + 1;
 	}
 	/* accept them all; the accepted end finds its index by port */
