@@ -376,13 +376,13 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 		goto drop;
 	}
 	sock_hold(child);			/* the table's */
+	cftcp_bind_inherit(child, lsk);
 	cftcp_set_state(child, CFTCP_ESTABLISHED);
 	cftcp_req_put(req);			/* the table's, for the request */
 	if (cftcp_synq_unlink(req))
 		cftcp_req_put(req);
 	if (del_timer(&req->timer))
 		cftcp_req_put(req);
-	cftcp_bind_inherit(child, lsk);
 	CFTCP_INC_STATS(cn, CFTCP_MIB_PASSIVEOPENS);
 
 	/* The ACK may carry data or a FIN. */

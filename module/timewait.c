@@ -112,6 +112,8 @@ void cftcp_time_wait(struct sock *sk, int substate, unsigned long timeo)
 	}
 	__sock_put(sk);		/* the table's reference to the socket */
 	cftcp_bind_swap_tw(sk, tw);
+	/* Through TIME_WAIT to CLOSE, so the transition is told as it is. */
+	cftcp_set_state(sk, CFTCP_TIME_WAIT);
 	/*
 	 * From here on the peer's segments find the entry, not the socket:
 	 * nothing below may depend on the socket being found by a lookup.
