@@ -376,8 +376,9 @@ static int cftcp_accept(struct socket *sock, struct socket *newsock,
 		release_sock(sk);
 		if (list_empty_careful(&cftcp_sk(sk)->acceptq))
 			timeo = schedule_timeout(timeo);
-		lock_sock(sk);
+		/* Running again before lock_sock() may sleep. */
 		finish_wait(sk_sleep(sk), &wait);
+		lock_sock(sk);
 		err = -EINVAL;
 		if (sk->sk_state != CFTCP_LISTEN)
 			goto out;
