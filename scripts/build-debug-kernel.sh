@@ -23,7 +23,8 @@
 # linux-source package version, the compiler and this recipe.  Every stage
 # leaves a stamp only once it is complete and the kernel build itself resumes
 # where it stopped, so an interrupted run is finished by the next one.  A lock
-# serialises concurrent runs.
+# serialises concurrent runs.  The tree is built where it stays: kbuild and
+# objtool record absolute paths, so a moved tree rebuilds from scratch.
 #
 # One upstream fix is applied to the extracted source (see apply_fixes):
 # without it this kernel's boot-time RCU-tasks self-test, which PROVE_RCU
@@ -32,7 +33,7 @@ set -euo pipefail
 
 RECIPE=2	# bump when the steps below change what gets built
 SRCPKG=linux-source-6.1
-SRCTAR=${CFTCP_LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
+SRCTAR=/usr/src/linux-source-6.1.tar.xz
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT=$HERE/debug-kernel.config
 JOBS=$(nproc)
