@@ -19,7 +19,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DEBUG_VM_TIMEOUT=1800
+DEBUG_VM_TIMEOUT=5400
 
 log()
 {
