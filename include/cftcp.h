@@ -291,8 +291,7 @@ struct cftcp_sock {
 	u32	snd_una;
 	u32	snd_nxt;
 	u32	snd_wnd;	/* peer's window, scaled to bytes */
-	u32	snd_wl1;
-	u32	snd_wl2;
+	u32	snd_wl1;	/* sequence number of the last window update */
 	u32	write_seq;	/* end of queued data */
 	u32	max_window;
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */

@@ -131,13 +131,21 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 	if (seq_before(ack, cs->snd_una))
 		return true;	/* old duplicate: ignore the ACK field */
 
-	/* Window update, RFC 9293 3.10.7.4: only from a newer segment. */
-	if (seq_before(cs->snd_wl1, cb->seq) ||
-	    (cs->snd_wl1 == cb->seq && !seq_before(ack, cs->snd_wl2))) {
+	/*
+	 * Window update (RFC 9293 3.10.7.4), with Linux's
+	 * tcp_may_update_window() rule: besides a newer segment, any segment
+	 * that advances SND.UNA updates the window. snd_wnd counts from
+	 * snd_una, so keeping the old window while SND.UNA moves would slide
+	 * the right edge past what the peer offered; a retransmission the
+	 * peer sends with an old sequence number but a new ACK does that.
+	 * A receiver never shrinks its window, so the edge it gave with any
+	 * newer acknowledgment is safe to use.
+	 */
+	if (seq_after(ack, cs->snd_una) || seq_after(cb->seq, cs->snd_wl1) ||
+	    (cb->seq == cs->snd_wl1 && (wnd > cs->snd_wnd || !wnd))) {
 		wnd_changed = wnd != cs->snd_wnd;
 		cs->snd_wnd = wnd;
 		cs->snd_wl1 = cb->seq;
-		cs->snd_wl2 = ack;
 		cs->max_window = max(cs->max_window, wnd);
 	}
 

@@ -257,7 +257,6 @@ static int cftcp_v4_connect(struct sock *sk, struct sockaddr_cftcp *usin)
 	cs->snd_una = cs->iss;
 	cs->snd_nxt = cs->iss + 1;
 	cs->write_seq = cs->iss + 1;
-	cs->snd_wl2 = cs->iss;
 	cs->rcv_wscale = cftcp_choose_wscale(sk);
 	cs->retransmits = 0;
 	cs->rto = cftcp_rto_initial(sk);

@@ -333,7 +333,6 @@ static void cftcp_init_wl(struct cftcp_sock *cs, struct sk_buff *skb)
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 
 	cs->snd_wl1 = cb->seq;
-	cs->snd_wl2 = cb->ack_seq;
 }
 
 /* Agreed options from a SYN or SYN-ACK. */

@@ -273,7 +273,6 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 	cs->snd_wnd = (u32)cb->window << cs->snd_wscale;
 	cs->max_window = cs->snd_wnd;
 	cs->snd_wl1 = cb->seq;
-	cs->snd_wl2 = cb->ack_seq;
 	cs->rcv_mss = cftcp_route_mss(sock_net(lsk), t->raddr, t->laddr);
 	if (cs->user_mss)
 		cs->rcv_mss = min(cs->rcv_mss, cs->user_mss);

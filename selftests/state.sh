@@ -12,7 +12,7 @@
 # The two sides step together through files in a directory both can see.
 #
 #   state.sh [-f cftcp|tcp] [GROUP|SUBTEST]...
-#	GROUP: open passive close rst timewait (default: all of them).
+#	GROUP: open passive close rst timewait flow (default: all of them).
 #	-f tcp plays the subtests whose expectations hold for Linux TCP too
 #	(no cftcp-only sysctl, no timing that Linux fixes) against Linux TCP
 #	in IP protocol 6, with the DUT's checksum offload off; the others
@@ -1512,6 +1512,51 @@ t_timewait_rst_rfc1337()
 # ---- The subtests -----------------------------------------------------------
 
 # name|groups|families (tcp: the expectations hold for Linux TCP as well)
+# ---- flow: the send window ---------------------------------------------------
+
+# A segment with an old sequence number (the peer resending data) that
+# acknowledges new data also brings the window, which counts from its
+# acknowledgment (Linux's tcp_may_update_window()). Here the peer's right
+# edge stays at d+3001 while its ACK moves from d+1 to d+1001: the fourth
+# KB waits until the peer opens the window, and then leaves at once.
+t_window_old_seq_ack()
+{
+	cat >"$tmp/sc" <<EOF
+socket c
+bind c $DUT 6040
+connect c $PEER 7040
+wait established
+send c 1000 -> 1000
+send c 1000 -> 1000
+send c 1000 -> 1000
+send c 1000 -> 1000
+wait done
+EOF
+	cat >"$tmp/pp" <<EOF
+expect S
+set d=rseq
+send SA seq=1000 ack=d+1 mss=1000 win=3000
+expect A seq=d+1 ack=1001
+send PA seq=1001 ack=d+1 win=3000 len=100
+expect A seq=d+1 ack=1101
+# a newer segment: SND.WL1 becomes 1101
+send A seq=1101 ack=d+1 win=3000
+touch established
+expect PA seq=d+1 ack=1101 len=1000
+expect PA seq=d+1001 ack=1101 len=1000
+expect PA seq=d+2001 ack=1101 len=1000
+# the first 100 bytes again, with a new ACK and the same right edge
+send PA seq=1001 ack=d+1001 win=2000 len=100
+expect A seq=d+3001 ack=1101
+expect-none 0.1
+send A seq=1101 ack=d+3001 win=3000
+expect PA seq=d+3001 ack=1101 len=1000
+send A seq=1101 ack=d+4001 win=3000
+touch done
+EOF
+	play window_old_seq_ack 7040 6040
+}
+
 subtests()
 {
 	cat <<EOF
@@ -1554,10 +1599,11 @@ timewait_fin|timewait|cftcp
 timewait_syn|timewait|cftcp tcp
 timewait_rst|timewait|cftcp tcp
 timewait_rst_rfc1337|timewait|cftcp tcp
+window_old_seq_ack|flow|cftcp tcp
 EOF
 }
 
-[ $# -gt 0 ] || set -- open passive close rst timewait
+[ $# -gt 0 ] || set -- open passive close rst timewait flow
 ran=0
 for want in "$@"; do
 	found=0
