@@ -23,6 +23,20 @@
 #define CFTCP_MAX_SYNCNT	127
 #define CFTCP_FIN_TIMEOUT_MAX	(120 * HZ)
 
+/*
+ * The last reference is gone. The queues were purged when the connection
+ * ended (cftcp_purge_queues()); what is left is the route cached by
+ * connect or by the first segment sent, which sock_def_destruct() would
+ * leave behind.
+ */
+static void cftcp_sock_destruct(struct sock *sk)
+{
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&sk->sk_error_queue);
+	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
+	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
+}
+
 static void cftcp_init_sock_fields(struct sock *sk)
 {
 	struct cftcp_net *cn = cftcp_sk_net(sk);
@@ -33,6 +47,7 @@ static void cftcp_init_sock_fields(struct sock *sk)
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	sk->sk_protocol = cftcp_ipproto;
 	sk->sk_write_space = cftcp_write_space;
+	sk->sk_destruct = cftcp_sock_destruct;
 	sk->sk_backlog_rcv = cftcp_backlog_rcv;
 	sk->sk_rcvbuf = READ_ONCE(cn->sysctl.rmem_default);
 	sk->sk_sndbuf = READ_ONCE(cn->sysctl.wmem_default);
