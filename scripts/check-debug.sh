@@ -20,6 +20,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEBUG_VM_TIMEOUT=5400
+DEBUG_TEST_TIMEOUT=1800
 
 log()
 {
@@ -68,4 +69,6 @@ export CFTCP_MODDIR=$MODDIR
 export CFTCP_KO=$KO
 export CFTCP_KVER=$KVER
 export CFTCP_VM_TIMEOUT=${CFTCP_VM_TIMEOUT:-$DEBUG_VM_TIMEOUT}
+# Each selftest may take several times its usual limit (run_tests.sh).
+export CFTCP_VM_APPEND="${CFTCP_VM_APPEND:+$CFTCP_VM_APPEND }cftcp_test.timeout=$DEBUG_TEST_TIMEOUT"
 exec "$ROOT/scripts/check.sh" "$@"

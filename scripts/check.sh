@@ -22,7 +22,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # What marks a kernel splat on a console.  Only kernel lines count (they
 # carry a "[ seconds.micros]" timestamp), plus kmemleak's report, which the
 # guest prints between markers.
-SPLAT_RE='BUG:|WARNING:|Oops|Call Trace|possible circular locking|lockdep|KASAN|UBSAN|KFENCE|unreferenced object|general protection|Kernel panic|ODEBUG:|list_(add|del) corruption'
+SPLAT_RE='BUG:|WARNING:|Oops|Call Trace|possible circular locking|turning off the locking correctness validator|detected stalls|blocked for more than|KASAN|UBSAN|KFENCE|unreferenced object|general protection|Kernel panic|ODEBUG:|list_(add|del) corruption'
 
 # Print the splats of one console log, each with the 3 kernel lines before
 # it and up to 40 after (120 lines per log at most), and the selftest that was

@@ -8,7 +8,8 @@
 #
 #   run_tests.sh [-f cftcp|tcp] [-t NAME]... [-T SECONDS] [-l]
 #	-f: only the tests of one family; -t: only the named tests;
-#	-T: time limit per test (default: timeout= in ./settings); -l: list.
+#	-T: time limit per test (default: cftcp_test.timeout=SECONDS on the
+#	kernel command line, else timeout= in ./settings); -l: list.
 
 here=$(cd "$(dirname "$0")" && pwd)
 family=""
@@ -16,6 +17,10 @@ only=""
 list=0
 limit=$(sed -n 's/^timeout=//p' "$here/settings" 2>/dev/null)
 limit=${limit:-600}
+# A slower kernel (the debug build) asks for more on its command line.
+cmdline_limit=$(sed -n 's/.*cftcp_test\.timeout=\([0-9][0-9]*\).*/\1/p' \
+	/proc/cmdline 2>/dev/null)
+limit=${cmdline_limit:-$limit}
 
 while getopts f:t:T:l opt; do
 	case $opt in
