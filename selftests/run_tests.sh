@@ -56,12 +56,7 @@ all_tests()
 		echo "${t}_cftcp|cftcp|${t}_cftcp"
 		echo "${t}_tcp|tcp|${t}_tcp"
 	done
-	# 20% loss stalls cftcp now and then (a known window bug): it runs
-	# with the long variants only (cftcp_test.long=1), until fixed.
-	cases="loss1 loss5 reorder dup corrupt delay all"
-	grep -q 'cftcp_test.long=1' /proc/cmdline 2>/dev/null &&
-		cases="$cases loss20"
-	for c in $cases; do
+	for c in loss1 loss5 loss20 reorder dup corrupt delay all; do
 		echo "netem_${c}_cftcp|cftcp|netem_xfer.sh cftcp $c"
 		echo "netem_${c}_tcp|tcp|netem_xfer.sh tcp $c"
 	done
