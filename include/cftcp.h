@@ -251,7 +251,6 @@ struct cftcp_net {
 
 	siphash_key_t			isn_key;
 	atomic_t			tw_count;
-	bool				dying;
 };
 
 extern unsigned int cftcp_net_id;
@@ -418,7 +417,6 @@ struct cftcp_req {
 	u8			snd_wscale;
 	u8			rcv_wscale;
 	u8			wscale_ok:1,
-				acked:1,	/* final ACK seen, queue full */
 				linked:1;	/* on the listener's synq */
 	u8			num_timeout;
 	unsigned long		expires;
@@ -440,7 +438,6 @@ struct cftcp_tw {
 	u32			snd_nxt;
 	u32			rcv_wnd;	/* bytes */
 	u8			rcv_wscale;
-	u8			substate;	/* TIME_WAIT or FIN_WAIT2 */
 	u8			reuse:1;
 	struct rcu_head		rcu;
 };
@@ -562,7 +559,7 @@ void cftcp_req_put(struct cftcp_req *req);
 void cftcp_req_kill(struct cftcp_req *req);
 
 /* timewait.c: TIME_WAIT entries and their reaper. */
-void cftcp_time_wait(struct sock *sk, int substate, unsigned long timeo);
+void cftcp_time_wait(struct sock *sk);
 int cftcp_tw_rcv(struct cftcp_tw *tw, struct sk_buff *skb);
 void cftcp_tw_put(struct cftcp_tw *tw);
 void cftcp_tw_kill(struct cftcp_tw *tw, bool reaped);

@@ -242,7 +242,7 @@ static void cftcp_fin(struct sock *sk)
 		break;
 	case CFTCP_FIN_WAIT2:
 		cftcp_send_ack(sk);
-		cftcp_time_wait(sk, CFTCP_TIME_WAIT, 0);
+		cftcp_time_wait(sk);
 		break;
 	default:
 		cftcp_send_ack(sk);

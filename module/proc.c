@@ -258,7 +258,7 @@ static void cftcp_show_tw(struct seq_file *f, const struct cftcp_tw *tw,
 
 	seq_printf(f, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX ",
 		   i, t->laddr, ntohs(t->lport), t->raddr, ntohs(t->rport),
-		   READ_ONCE(tw->substate), 0, 0, 3,
+		   CFTCP_TIME_WAIT, 0, 0, 3,
 		   jiffies_delta_to_clock_t(delta));
 	seq_printf(f, "%08X %5d %8d %d %d %pK",
 		   0, 0, 0, 0, refcount_read(&tw->refcnt), tw);

@@ -467,7 +467,7 @@ static void cftcp_fin_acked(struct sock *sk, struct sk_buff *skb)
 			cftcp_arm_fin_wait2(sk, cftcp_fin_timeout(sk));
 		break;
 	case CFTCP_CLOSING:
-		cftcp_time_wait(sk, CFTCP_TIME_WAIT, 0);
+		cftcp_time_wait(sk);
 		break;
 	case CFTCP_LAST_ACK:
 		cftcp_done(sk);

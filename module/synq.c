@@ -354,7 +354,6 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 	 * retransmission will draw another ACK (tcp_abort_on_overflow=0).
 	 */
 	if (sk_acceptq_is_full(lsk)) {
-		req->acked = 1;
 		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENOVERFLOWS);
 		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENDROPS);
 		goto drop;

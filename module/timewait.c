@@ -68,11 +68,11 @@ static void cftcp_tw_reschedule(struct cftcp_tw *tw, unsigned long timeo)
 }
 
 /*
- * @sk enters TIME_WAIT (or, with @substate FIN_WAIT2, waits @timeo for the
- * peer's FIN). Called with the socket locked; the socket is closed on
- * return. Over max_tw_buckets it just closes (TimeWaitOverflow).
+ * @sk enters TIME_WAIT for timewait_len. Called with the socket locked; the
+ * socket is closed on return. Over max_tw_buckets it just closes
+ * (TimeWaitOverflow).
  */
-void cftcp_time_wait(struct sock *sk, int substate, unsigned long timeo)
+void cftcp_time_wait(struct sock *sk)
 {
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 	struct cftcp_sock *cs = cftcp_sk(sk);
@@ -90,16 +90,13 @@ void cftcp_time_wait(struct sock *sk, int substate, unsigned long timeo)
 	tw->snd_nxt = cs->snd_nxt;
 	tw->rcv_wnd = cs->rcv_wnd;
 	tw->rcv_wscale = cs->rcv_wscale;
-	tw->substate = substate;
 	tw->reuse = sk->sk_reuse;
 	cftcp_hnode_set(&tw->hnode, cs->hnode.tuple.laddr,
 			cs->hnode.tuple.lport, cs->hnode.tuple.raddr,
 			cs->hnode.tuple.rport, CFTCP_HK_TW);
 	timer_setup(&tw->timer, cftcp_tw_timer, 0);
 	refcount_set(&tw->refcnt, 2);	/* the table's and the timer's */
-	if (!timeo)
-		timeo = cftcp_tw_len(cn);
-	tw->expires = jiffies + timeo;
+	tw->expires = jiffies + cftcp_tw_len(cn);
 	atomic_inc(&cn->tw_count);
 	mod_timer(&tw->timer, tw->expires);
 
