@@ -53,6 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "inet_csum.h"
+
 #define MAX_VARS	32
 #define MAX_KEPT	1024
 #define F_FIN		0x01
@@ -188,20 +190,6 @@ static void flags_str(int f, char *out)
 	*p = 0;
 }
 
-static uint32_t sum16(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-
-	while (len > 1) {
-		sum += (p[0] << 8) | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += p[0] << 8;
-	return sum;
-}
-
 static uint16_t l4_csum(uint32_t saddr, uint32_t daddr, const void *seg,
 			size_t len)
 {
@@ -214,11 +202,9 @@ static uint16_t l4_csum(uint32_t saddr, uint32_t daddr, const void *seg,
 	ph[9] = ipproto;
 	ph[10] = len >> 8;
 	ph[11] = len & 0xff;
-	sum = sum16(ph, 12, 0);
-	sum = sum16(seg, len, sum);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
+	sum = csum_add_bytes(ph, 12, 0);
+	sum = csum_add_bytes(seg, len, sum);
+	return ~csum_fold16(sum) & 0xffff;
 }
 
 static const char *arg_val(char **argv, int argc, const char *key)
@@ -285,13 +271,8 @@ static void do_send(char **argv, int argc)
 	iph->protocol = ipproto;
 	iph->saddr = src_ip;
 	iph->daddr = dst_ip;
-	{
-		uint32_t s = sum16(iph, sizeof(*iph), 0);
-
-		while (s >> 16)
-			s = (s & 0xffff) + (s >> 16);
-		iph->check = htons(~s & 0xffff);
-	}
+	iph->check = htons(~csum_fold16(csum_add_bytes(iph, sizeof(*iph), 0)) &
+			   0xffff);
 
 	c = htons(sport);
 	memcpy(th, &c, 2);

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../inet_csum.h"
+
 #define LINKTYPE_ETHERNET	1
 #define LINKTYPE_RAW		101
 #define LINKTYPE_LINUX_SLL	113
@@ -127,25 +129,6 @@ static const char *ip_str(uint32_t a)
 
 	inet_ntop(AF_INET, &a, b, INET_ADDRSTRLEN);
 	return b;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	while (len > 1) {
-		sum += (p[0] << 8) | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += p[0] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
 }
 
 static void key_line(const struct seg *s, const char *what)
@@ -370,7 +353,7 @@ static void ipv4(unsigned long frame, const uint8_t *p, size_t caplen)
 		    ihl, tot, caplen);
 		return;
 	}
-	if (fold(sum16(p, ihl, 0)) != 0xffff)
+	if (csum_fold16(csum_add_bytes(p, ihl, 0)) != 0xffff)
 		err(frame, "bad IPv4 header checksum");
 	if (((p[6] << 8) | p[7]) & 0x3fff) {
 		err(frame, "fragment");
@@ -400,11 +383,11 @@ static void ipv4(unsigned long frame, const uint8_t *p, size_t caplen)
 	s.len = tlen - doff;
 
 	/* pseudo-header: source, destination, zero, protocol, length */
-	sum = sum16(p + 12, 8, 0);
+	sum = csum_add_bytes(p + 12, 8, 0);
 	sum += proto;
 	sum += tlen;
-	sum = sum16(t, tlen, sum);
-	if (fold(sum) != 0xffff) {
+	sum = csum_add_bytes(t, tlen, sum);
+	if (csum_fold16(sum) != 0xffff) {
 		err(frame, "bad checksum 0x%04x on %s:%u -> %s:%u [%s] seq %u len %u",
 		    (t[16] << 8) | t[17], ip_str(s.src), s.sport, ip_str(s.dst),
 		    s.dport, flag_str(s.flags), s.seq, s.len);
