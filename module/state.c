@@ -120,6 +120,18 @@ void cftcp_done(struct sock *sk)
 		cftcp_destroy_sock(sk);
 }
 
+/* The connection ends on an error the user is to see: @err. */
+static void cftcp_done_with_error(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, err);
+	/* Pairs with smp_rmb() in cftcp_poll(). */
+	smp_wmb();
+	cftcp_purge_queues(sk);
+	cftcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+}
+
 /* A RST was accepted: the errno the user sees depends on the state. */
 void cftcp_reset(struct sock *sk, struct sk_buff *skb)
 {
@@ -137,13 +149,7 @@ void cftcp_reset(struct sock *sk, struct sk_buff *skb)
 	default:
 		err = ECONNRESET;
 	}
-	WRITE_ONCE(sk->sk_err, err);
-	/* Pairs with smp_rmb() in cftcp_poll(). */
-	smp_wmb();
-	cftcp_purge_queues(sk);
-	cftcp_done(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	cftcp_done_with_error(sk, err);
 }
 
 /* States in which an abort must tell the peer (Linux's tcp_need_reset). */
@@ -161,13 +167,7 @@ void cftcp_abort(struct sock *sk, int err)
 		return;
 	if (cftcp_need_reset(sk->sk_state))
 		cftcp_send_active_reset(sk, GFP_ATOMIC);
-	WRITE_ONCE(sk->sk_err, err);
-	/* Pairs with smp_rmb() in cftcp_poll(). */
-	smp_wmb();
-	cftcp_purge_queues(sk);
-	cftcp_done(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	cftcp_done_with_error(sk, err);
 }
 
 /*
