@@ -46,9 +46,10 @@ if [ "$closed" -lt 2 ]; then
 	fail=1
 fi
 
-# tshark's view: flags letters, seq, ack, len of each protocol-253 segment.
+# tshark's view: flags letters, seq, ack, len of each protocol-253 segment
+# (not the ones quoted in ICMP errors, whose inner header matches too).
 tshark -r "$pcap" -d ip.proto==253,tcp -o tcp.relative_sequence_numbers:FALSE \
-	-Y "ip.proto == $PROTO" -T fields -e tcp.flags.str -e tcp.seq -e tcp.ack \
+	-Y "ip.proto == $PROTO && !icmp" -T fields -e tcp.flags.str -e tcp.seq -e tcp.ack \
 	-e tcp.len 2>/dev/null | sed -e 's/\xc2\xb7//g' -e 's/\t/ /g' \
 	>"$logdir/vm_pcap.tshark"
 echo "== tshark decoded $(wc -l <"$logdir/vm_pcap.tshark") segments"
