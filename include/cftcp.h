@@ -458,6 +458,7 @@ void cftcp_kill_orphans_net(struct cftcp_net *cn);
 void cftcp_set_state(struct sock *sk, int state);
 int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void cftcp_done(struct sock *sk);
+void cftcp_done_with_error(struct sock *sk, int err);
 void cftcp_reset(struct sock *sk, struct sk_buff *skb);
 void cftcp_abort(struct sock *sk, int err);
 void cftcp_close_state(struct sock *sk);

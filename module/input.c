@@ -9,12 +9,15 @@
  * segment is processed under bh_lock_sock(), or put on the socket backlog
  * when the user owns the socket and processed at release_sock(). Listeners
  * and requests are handled in synq.c without the listener's socket lock.
+ * ICMP errors about our segments arrive through cftcp_v4_err(), also in
+ * softirq, and take the same lock.
  */
 #include <linux/skbuff.h>
 #include <linux/uio.h>
 #include <asm/unaligned.h>
 #include <net/ip.h>
 #include <net/checksum.h>
+#include <net/icmp.h>
 #include <net/sock.h>
 
 #include "cftcp.h"
@@ -705,7 +708,76 @@ discard:
 }
 
 /* ICMP errors are not acted on: retransmission copes with loss. */
+/*
+ * An ICMP error about a segment we sent, as Linux's tcp_v4_err() takes it:
+ * @skb->data is the IP header we sent, with at least 8 bytes of ours after
+ * it. It counts only for an unacknowledged sequence number. A connection
+ * still opening ends with the error (connect() reports it, as Linux's does
+ * EHOSTUNREACH, ENETUNREACH...); an open one keeps retrying and keeps the
+ * error for its timeout (sk_err_soft), or with IP_RECVERR reports it now.
+ * Requests and TIME_WAIT entries ignore ICMP. Fragmentation needed is not
+ * acted on: cftcp takes its MSS from the route when it connects.
+ */
 int cftcp_v4_err(struct sk_buff *skb, u32 info)
 {
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct cftcp_net *cn = cftcp_pernet(dev_net(skb->dev));
+	int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
+	const struct cftcphdr *th;
+	struct cftcp_hnode *hn;
+	struct cftcp_sock *cs;
+	struct sock *sk;
+	u32 seq;
+	int err;
+
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code > NR_ICMP_UNREACH || code == ICMP_FRAG_NEEDED)
+			return 0;
+		err = icmp_err_convert[code].errno;
+		break;
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		break;
+	default:
+		return 0;
+	}
+
+	th = (const struct cftcphdr *)(skb->data + (iph->ihl << 2));
+	rcu_read_lock();
+	hn = cftcp_ehash_lookup(cn, iph->saddr, th->source, iph->daddr,
+				th->dest);
+	rcu_read_unlock();
+	if (!hn)
+		return -ENOENT;
+	if (hn->kind != CFTCP_HK_SOCK)
+		goto out_put;
+
+	sk = cftcp_hnode_sk(hn);
+	cs = cftcp_sk(sk);
+	seq = ntohl(th->seq);
+	bh_lock_sock(sk);
+	if (sk->sk_state == CFTCP_CLOSE || seq_before(seq, cs->snd_una) ||
+	    seq_after(seq, cs->snd_nxt))
+		goto out_unlock;
+
+	if (sk->sk_state == CFTCP_SYN_SENT || sk->sk_state == CFTCP_SYN_RECV) {
+		if (!sock_owned_by_user(sk))
+			cftcp_done_with_error(sk, err);
+		else
+			WRITE_ONCE(sk->sk_err_soft, err);
+	} else if (!sock_owned_by_user(sk) && inet_sk(sk)->recverr) {
+		WRITE_ONCE(sk->sk_err, err);
+		sk_error_report(sk);
+	} else {
+		WRITE_ONCE(sk->sk_err_soft, err);
+	}
+out_unlock:
+	bh_unlock_sock(sk);
+out_put:
+	cftcp_hnode_put(hn);
 	return 0;
 }

@@ -121,7 +121,7 @@ void cftcp_done(struct sock *sk)
 }
 
 /* The connection ends on an error the user is to see: @err. */
-static void cftcp_done_with_error(struct sock *sk, int err)
+void cftcp_done_with_error(struct sock *sk, int err)
 {
 	WRITE_ONCE(sk->sk_err, err);
 	/* Pairs with smp_rmb() in cftcp_poll(). */

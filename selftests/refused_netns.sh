@@ -6,6 +6,10 @@
 # (ECONNREFUSED) and non-blocking (EINPROGRESS, then POLLERR and SO_ERROR
 # ECONNREFUSED); the listener is invisible in the other namespace, whose own
 # loopback refuses the same port; the counters of each namespace move.
+# Then A routes for B: a network A has no route to draws ICMP net
+# unreachable and B's connect fails with ENETUNREACH, a network A's table
+# marks unreachable draws ICMP host unreachable and EHOSTUNREACH, each at
+# the first SYN (the connect has 10 s, far less than its SYN retries).
 #
 #   refused_netns.sh [cftcp|tcp]    (default cftcp)
 
@@ -86,6 +90,24 @@ if [ -n "$fails_b" ] && [ "$fails_b2" -eq $((fails_b + 3)) ] &&
 	pass "counters: three failed attempts in B, resets sent from A"
 else
 	fail "counters"
+fi
+
+ip netns exec $a sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward' &&
+	ip -n $a route add unreachable 10.0.9.0/24 &&
+	ip -n $b route add 10.0.8.0/24 via 10.0.2.1 &&
+	ip -n $b route add 10.0.9.0/24 via 10.0.2.1 ||
+	fail "routes through A"
+if try 2 -c 10.0.8.1 -p $port -t 10 &&
+		grep -q "connect to 10.0.8.1:$port: ENETUNREACH" "$tmp/out"; then
+	pass "no route on the way (ICMP net unreachable): ENETUNREACH"
+else
+	fail "no route on the way (exit $rc)"
+fi
+if try 2 -c 10.0.9.1 -p $port -t 10 &&
+		grep -q "connect to 10.0.9.1:$port: EHOSTUNREACH" "$tmp/out"; then
+	pass "unreachable route on the way (ICMP host unreachable): EHOSTUNREACH"
+else
+	fail "unreachable route on the way (exit $rc)"
 fi
 
 finish
