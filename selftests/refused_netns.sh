@@ -10,6 +10,12 @@
 # unreachable and B's connect fails with ENETUNREACH, a network A's table
 # marks unreachable draws ICMP host unreachable and EHOSTUNREACH, each at
 # the first SYN (the connect has 10 s, far less than its SYN retries).
+# Last, a connection from B to C behind A loses its path (A's route to C
+# turns unreachable): B retransmits, each time told host unreachable, and
+# when retries2 (3) runs out the error its reader gets is EHOSTUNREACH,
+# not ETIMEDOUT. It connects from another address of B: A limits the ICMP
+# errors it sends to each host (one a second after a burst), and the
+# connects above spent 10.0.2.2's.
 #
 #   refused_netns.sh [cftcp|tcp]    (default cftcp)
 
@@ -108,6 +114,56 @@ if try 2 -c 10.0.9.1 -p $port -t 10 &&
 	pass "unreachable route on the way (ICMP host unreachable): EHOSTUNREACH"
 else
 	fail "unreachable route on the way (exit $rc)"
+fi
+
+c=rfc-$$
+sync=$tmp/sync
+mkdir -p "$sync"
+if ns_new $c &&
+		ip link add vac netns $a type veth peer name vca netns $c &&
+		ip -n $a addr add 10.0.7.2/24 dev vac &&
+		ip -n $c addr add 10.0.7.1/24 dev vca &&
+		ip -n $a link set vac up && ip -n $c link set vca up &&
+		ip -n $c route add default via 10.0.7.2 &&
+		ip -n $b route add 10.0.7.0/24 via 10.0.2.1 &&
+		ip -n $b addr add 10.0.2.3/24 dev veth1; then
+	(ip netns exec $c "$XFER" -f "$fam" -s -b 10.0.7.1 -p $port \
+		>"$tmp/server-c" 2>&1 &)
+	wait_listen $c "$fam" $port || fail "listener in C"
+	ip netns exec $b "$here/sockctl" -f "$fam" -D "$sync" >"$tmp/sc.out" \
+		2>&1 <<EOF &
+sysctl retries2 3
+socket s
+bind s 10.0.2.3 0
+connect s 10.0.7.1 $port
+send s 5 -> 5
+recv s 5 all -> 5
+touch connected
+wait cut 10
+send s 5 -> 5
+recv s 5 -> EHOSTUNREACH
+EOF
+	sc=$!
+	i=0
+	while [ ! -e "$sync/connected" ] && [ $i -lt 100 ] &&
+			kill -0 $sc 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip -n $a route replace unreachable 10.0.7.0/24
+	touch "$sync/cut"
+	if wait $sc; then
+		pass "path lost after the connect: the reader gets EHOSTUNREACH"
+	else
+		show "$tmp/sc.out"
+		ip -n $a route | show
+		for ns in $a $b; do
+			ip netns exec $ns grep '^Icmp:' /proc/net/snmp | show
+		done
+		fail "path lost after the connect"
+	fi
+else
+	fail "namespace C behind A"
 fi
 
 finish
