@@ -441,9 +441,9 @@ TEST(timewait_overflow)
 /*
  * Ten thousand TIME_WAIT entries: every one is listed once in the table
  * while it lasts (none reaped before timewait_len, none lost, none listed
- * twice); all are reaped (TWReaped, none killed) within timewait_len plus
- * a margin of the last one's start. cftcp only: Linux's TIME_WAIT is a
- * fixed 60 s.
+ * twice); all are reaped (TWReaped; none killed, but for the RSTs a resent
+ * FIN can draw on a very slow machine) within timewait_len plus a margin
+ * of the last one's start. cftcp only: Linux's TIME_WAIT is a fixed 60 s.
  */
 #define TW_MASS		10000
 #define TW_LEN		40	/* seconds */
@@ -469,6 +469,7 @@ TEST_F_TIMEOUT(mass, timewait_10000, 900)
 #ifdef TEST_CFTCP
 	long long reaped = counter("TWReaped"), killed = counter("TWKilled");
 	long long over = counter("TimeWaitOverflow");
+	long long rtx = counter("RetransSegs"), kills;
 	double t0, made;
 	unsigned int port;
 	struct taddr a;
@@ -509,9 +510,18 @@ TEST_F_TIMEOUT(mass, timewait_10000, 900)
 	}
 	TH_LOG("all gone %.1f s after the first began", now_s() - t0);
 	EXPECT_EQ(0, n);
-	EXPECT_LE(reaped + TW_MASS, counter("TWReaped"));
+	/*
+	 * None is killed unless the machine is so slow that a server resent
+	 * its FIN: the entry's second ACK then finds only the listener, whose
+	 * RST ends the entry (RFC 1337's assassination, rfc1337 0). Each such
+	 * kill takes a retransmission.
+	 */
+	kills = counter("TWKilled") - killed;
+	TH_LOG("%lld killed early, %lld segments retransmitted", kills,
+	       counter("RetransSegs") - rtx);
+	EXPECT_LE(kills, counter("RetransSegs") - rtx);
+	EXPECT_LE(reaped + TW_MASS - kills, counter("TWReaped"));
 	EXPECT_GE(reaped + TW_MASS + others, counter("TWReaped"));
-	EXPECT_EQ(killed, counter("TWKilled"));
 	restore_sysctl("timewait_len", old);
 #else
 	SKIP(return, "Linux TCP's TIME_WAIT lasts a fixed 60 s");
