@@ -168,6 +168,13 @@ run_case()
 		ns_del $b
 		return
 	fi
+	# Permanent neighbours: netem would lose ARP too, and a failed
+	# resolution ends a connect with EHOSTUNREACH before any segment.
+	ma=$(ip -n $a link show veth0 | awk '/link\/ether/ { print $2 }')
+	mb=$(ip -n $b link show veth1 | awk '/link\/ether/ { print $2 }')
+	ip -n $a neigh replace $cli_ip lladdr "$mb" dev veth0 nud permanent &&
+		ip -n $b neigh replace $srv_ip lladdr "$ma" dev veth1 \
+			nud permanent || fail "$what: neighbours"
 	# A late segment (a duplicate, or a spurious retransmission overtaken
 	# by reordering) reaching the closed server draws a RST that would end
 	# the client's TIME_WAIT early: rfc1337 keeps it for the check below.
