@@ -68,9 +68,7 @@ void cftcp_stop_rtx(struct sock *sk)
 void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
-	struct cftcp_sysctl *sys = &cftcp_sk_net(sk)->sysctl;
 	u32 m = jiffies_to_usecs(rtt_jiffies) ?: 1;
-	u32 rto_us;
 
 	if (!cs->srtt_us) {
 		cs->srtt_us = m;
@@ -81,18 +79,15 @@ void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies)
 		cs->rttvar_us = cs->rttvar_us - cs->rttvar_us / 4 + delta / 4;
 		cs->srtt_us = cs->srtt_us - cs->srtt_us / 8 + m / 8;
 	}
-	/* As Linux: the variance term is at least rto_min. */
-	rto_us = cs->srtt_us + max_t(u32, 4 * cs->rttvar_us,
-				     READ_ONCE(sys->rto_min_ms) * 1000U);
-	cs->rto = min(usecs_to_jiffies(rto_us), cftcp_rto_max(sk));
+	cftcp_rto_collapse(sk);
 }
 
 /*
- * An ACK of new data shows the path works: collapse the backoff to the
- * RTO that SRTT and RTTVAR give (rto_initial_ms before any sample).
- * Without timestamps, Karn's rule finds no sample while every ACK covers
- * a retransmitted segment, and the backoff would otherwise keep doubling
- * across successive losses.
+ * The RTO that SRTT and RTTVAR give (rto_initial_ms before any sample),
+ * without backoff: after each RTT sample, and on an ACK of new data, which
+ * shows the path works. Without timestamps, Karn's rule finds no sample
+ * while every ACK covers a retransmitted segment, and the backoff would
+ * otherwise keep doubling across successive losses.
  */
 void cftcp_rto_collapse(struct sock *sk)
 {
@@ -104,6 +99,7 @@ void cftcp_rto_collapse(struct sock *sk)
 		cs->rto = cftcp_rto_initial(sk);
 		return;
 	}
+	/* As Linux: the variance term is at least rto_min. */
 	rto_us = cs->srtt_us + max_t(u32, 4 * cs->rttvar_us,
 				     READ_ONCE(sys->rto_min_ms) * 1000U);
 	cs->rto = min(usecs_to_jiffies(rto_us), cftcp_rto_max(sk));
@@ -200,7 +196,6 @@ static void cftcp_retransmit_timeout(struct sock *sk)
 	cs->retransmits++;
 	cs->rto = min_t(unsigned long, (unsigned long)cs->rto << 1,
 			cftcp_rto_max(sk));
-
 	cftcp_arm_rtx(sk, cs->rto);
 }
 
