@@ -707,7 +707,6 @@ discard:
 	return 0;
 }
 
-/* ICMP errors are not acted on: retransmission copes with loss. */
 /*
  * An ICMP error about a segment we sent, as Linux's tcp_v4_err() takes it:
  * @skb->data is the IP header we sent, with at least 8 bytes of ours after
