@@ -764,10 +764,12 @@ int cftcp_v4_err(struct sk_buff *skb, u32 info)
 		goto out_unlock;
 
 	if (sk->sk_state == CFTCP_SYN_SENT || sk->sk_state == CFTCP_SYN_RECV) {
-		if (!sock_owned_by_user(sk))
+		if (!sock_owned_by_user(sk)) {
+			cftcp_purge_queues(sk);
 			cftcp_done_with_error(sk, err);
-		else
+		} else {
 			WRITE_ONCE(sk->sk_err_soft, err);
+		}
 	} else if (!sock_owned_by_user(sk) && inet_sk(sk)->recverr) {
 		WRITE_ONCE(sk->sk_err, err);
 		sk_error_report(sk);

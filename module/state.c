@@ -120,13 +120,17 @@ void cftcp_done(struct sock *sk)
 		cftcp_destroy_sock(sk);
 }
 
-/* The connection ends on an error the user is to see: @err. */
+/*
+ * The connection ends on an error the user is to see: @err. It is reported
+ * once the connection is closed, so that whoever wakes on it polls the
+ * final mask (the order of Linux's tcp_done_with_error()). The queues are
+ * the caller's business.
+ */
 void cftcp_done_with_error(struct sock *sk, int err)
 {
 	WRITE_ONCE(sk->sk_err, err);
 	/* Pairs with smp_rmb() in cftcp_poll(). */
 	smp_wmb();
-	cftcp_purge_queues(sk);
 	cftcp_done(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk_error_report(sk);
@@ -149,6 +153,7 @@ void cftcp_reset(struct sock *sk, struct sk_buff *skb)
 	default:
 		err = ECONNRESET;
 	}
+	cftcp_purge_queues(sk);
 	cftcp_done_with_error(sk, err);
 }
 
@@ -167,6 +172,7 @@ void cftcp_abort(struct sock *sk, int err)
 		return;
 	if (cftcp_need_reset(sk->sk_state))
 		cftcp_send_active_reset(sk, GFP_ATOMIC);
+	cftcp_purge_queues(sk);
 	cftcp_done_with_error(sk, err);
 }
 

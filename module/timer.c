@@ -111,20 +111,13 @@ static bool cftcp_is_orphan(const struct sock *sk)
 }
 
 /*
- * Abort on a timeout: the user sees ETIMEDOUT (or a soft error seen). The
- * error is reported once the connection is closed, so that whoever wakes
- * on it polls the final mask (Linux's tcp_done_with_error() order); what
+ * Abort on a timeout: the user sees ETIMEDOUT (or a soft error seen); what
  * was received stays readable.
  */
 static void cftcp_write_err(struct sock *sk)
 {
 	CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_ABORTONTIMEOUT);
-	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
-	/* Pairs with smp_rmb() in cftcp_poll(). */
-	smp_wmb();
-	cftcp_done(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	cftcp_done_with_error(sk, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
 }
 
 static int cftcp_max_retries(struct sock *sk)
