@@ -24,15 +24,14 @@
 #define CFTCP_FIN_TIMEOUT_MAX	(120 * HZ)
 
 /*
- * The last reference is gone. The queues were purged when the connection
- * ended (cftcp_purge_queues()); what is left is the route cached by
- * connect or by the first segment sent, which sock_def_destruct() would
- * leave behind.
+ * The last reference is gone: free what data may still be queued for
+ * reading, and the route cached by connect or by the first segment sent,
+ * which sock_def_destruct() would leave behind. Nothing is ever queued on
+ * the error queue.
  */
 static void cftcp_sock_destruct(struct sock *sk)
 {
 	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&sk->sk_error_queue);
 	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
 	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
 }
