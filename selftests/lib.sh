@@ -150,6 +150,18 @@ wait_listen()
 	return 1
 }
 
+# wait_file FILE PID: until FILE exists, at most 10 s and while process PID
+# lives (a script that steps with this one through files).
+wait_file()
+{
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 100 ] && kill -0 "$2" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e "$1" ]
+}
+
 # Count of TIME_WAIT lines (st 06) in the table of FAMILY in NS.
 count_timewait()
 {

@@ -144,12 +144,7 @@ send s 5 -> 5
 recv s 5 -> EHOSTUNREACH
 EOF
 	sc=$!
-	i=0
-	while [ ! -e "$sync/connected" ] && [ $i -lt 100 ] &&
-			kill -0 $sc 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_file "$sync/connected" $sc
 	ip -n $a route replace unreachable 10.0.7.0/24
 	touch "$sync/cut"
 	if wait $sc; then

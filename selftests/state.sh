@@ -104,12 +104,7 @@ play()
 		>"$tmp/pp.out" 2>&1 &
 	pp=$!
 	# the DUT's first segment must find the peer listening
-	i=0
-	while [ ! -e "$sync/pktpeer-up" ] && [ $i -lt 100 ] &&
-			kill -0 $pp 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_file "$sync/pktpeer-up" $pp
 	ip netns exec $dns "$SOCKCTL" -f $fam -D "$sync" <"$tmp/sc" \
 		>"$tmp/sc.out" 2>&1 &
 	sp=$!
