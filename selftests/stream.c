@@ -1020,7 +1020,7 @@ TEST_F_TIMEOUT(lossy, keepalive, 60)
 {
 	struct conn_info ci0, ci, si0, si;
 	long long aborts;
-	int val, i, tr = -1;
+	int val, i;
 	socklen_t len = sizeof(val);
 	short ev = 0;
 
@@ -1037,13 +1037,7 @@ TEST_F_TIMEOUT(lossy, keepalive, 60)
 	/* an answering peer: probes go out and come back, all stays up */
 	ASSERT_EQ(0, get_info(self->c, &ci0));
 	ASSERT_EQ(0, get_info(self->s, &si0));
-	for (i = 0; i < 100; i++) {
-		tr = proc_timer(self->cp, self->sp);
-		if (tr == 2)
-			break;
-		msleep(20);
-	}
-	EXPECT_EQ(2, tr);
+	EXPECT_EQ(2, wait_timer(self->cp, self->sp, 2));
 	/* a probe a second once idle: three of them, answered */
 	for (i = 0; i < 150; i++) {
 		ASSERT_EQ(0, get_info(self->c, &ci));
