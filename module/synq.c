@@ -260,8 +260,10 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 
 	cs->iss = req->iss;
 	cs->snd_una = req->iss + 1;
+	cs->syn_acked = 1;
 	cs->snd_nxt = req->iss + 1;
 	cs->write_seq = req->iss + 1;
+	cs->snd_sml = req->iss + 1;
 	cs->irs = req->irs;
 	cs->rcv_nxt = req->irs + 1;
 	cs->copied_seq = cs->rcv_nxt;
@@ -321,7 +323,9 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 	if (seq_before(cb->end_seq, rcv_nxt) ||
 	    seq_after(cb->seq, rcv_nxt + wnd)) {
 		CFTCP_INC_STATS(cn, CFTCP_MIB_OUTOFWINDOW);
-		if (!th->rst)
+		if (!th->rst &&
+		    !cftcp_oow_rate_limited(cn, skb, CFTCP_MIB_ACKSKIPPEDSYNRECV,
+					    &req->last_oow_ack_time))
 			cftcp_send_ack_reply(net, skb, req->iss + 1, rcv_nxt,
 					     wnd);
 		goto drop;
@@ -330,7 +334,11 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 		if (cb->seq == rcv_nxt) {
 			CFTCP_INC_STATS(cn, CFTCP_MIB_ATTEMPTFAILS);
 			cftcp_req_kill(req);
-		} else {
+		} else if (!cftcp_rate_limited(cn, CFTCP_MIB_ACKSKIPPEDCHALLENGE,
+					       &req->last_oow_ack_time) &&
+			   cftcp_challenge_ack_allowed(cn)) {
+			/* RFC 5961 3.2, whatever the RST carries. */
+			CFTCP_INC_STATS(cn, CFTCP_MIB_CHALLENGEACK);
 			cftcp_send_ack_reply(net, skb, req->iss + 1, rcv_nxt,
 					     wnd);
 		}
@@ -401,7 +409,7 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 		sock_hold(child);
 		bh_lock_sock(child);
 		cftcp_abort(child, ECONNRESET);
-		sock_orphan(child);
+		cftcp_orphan(child);
 		cftcp_destroy_sock(child);
 		bh_unlock_sock(child);
 		sock_put(child);
@@ -464,7 +472,7 @@ void cftcp_listen_stop(struct sock *lsk)
 		bh_lock_sock(child);
 		sock_hold(child);
 		cftcp_disconnect(child, O_NONBLOCK);
-		sock_orphan(child);
+		cftcp_orphan(child);
 		cftcp_destroy_sock(child);	/* the accept queue's ref */
 		bh_unlock_sock(child);
 		local_bh_enable();

@@ -48,7 +48,7 @@ all_tests()
 	done
 	echo "state_sock_cftcp|cftcp|state_sock_cftcp"
 	echo "state_sock_tcp|tcp|state_sock_tcp"
-	for g in open passive close rst timewait flow; do
+	for g in open passive close rst timewait flow hostile memory; do
 		echo "state_${g}_cftcp|cftcp|state.sh -f cftcp $g"
 		echo "state_${g}_tcp|tcp|state.sh -f tcp $g"
 	done
