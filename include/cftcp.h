@@ -264,6 +264,7 @@ struct cftcp_net {
 	u32				hash_rnd;
 
 	siphash_key_t			isn_key;
+	siphash_key_t			cookie_key[2];	/* SYN cookies */
 	atomic_t			tw_count;
 
 	/* RFC 5961 challenge ACKs left this second (challenge_ack_limit). */
@@ -377,6 +378,7 @@ struct cftcp_sock {
 	spinlock_t		acceptq_lock;	/* acceptq, sk_ack_backlog */
 	struct list_head	acceptq;
 	struct list_head	accept_node;	/* child, on parent's acceptq */
+	unsigned long		cookie_stamp;	/* last SYN cookie sent, 0: none */
 
 	/* Statistics for CFTCP_INFO. */
 	u32	total_retrans;
@@ -439,7 +441,8 @@ struct cftcp_req {
 	u8			snd_wscale;
 	u8			rcv_wscale;
 	u8			wscale_ok:1,
-				linked:1;	/* on the listener's synq */
+				linked:1,	/* on the listener's synq */
+				cookie:1;	/* rebuilt from a SYN cookie */
 	u8			num_timeout;
 	u32			last_oow_ack_time;
 	unsigned long		expires;
@@ -587,6 +590,11 @@ void cftcp_listen_stop(struct sock *sk);
 struct sock *cftcp_accept_dequeue(struct sock *sk);
 void cftcp_req_put(struct cftcp_req *req);
 void cftcp_req_kill(struct cftcp_req *req);
+int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb);
+
+/* syncookie.c: SYN cookies. */
+void cftcp_cookie_synack(struct sock *lsk, struct sk_buff *skb);
+bool cftcp_cookie_ack(struct sock *lsk, struct sk_buff *skb);
 
 /* timewait.c: TIME_WAIT entries and their reaper. */
 void cftcp_time_wait(struct sock *sk);

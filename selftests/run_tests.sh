@@ -63,6 +63,9 @@ all_tests()
 	for m in hold cycle autoload; do
 		echo "module_$m|cftcp|module_cycle.sh $m"
 	done
+	for f in cftcp tcp; do
+		echo "syncookies_$f|$f|syncookies.sh -f $f"
+	done
 }
 
 selected()

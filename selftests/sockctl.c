@@ -133,6 +133,11 @@ static const struct { const char *cf, *file, *prefix, *tcp; } tcp_counters[] = {
 	{ "AbortOnLinger", "/proc/net/netstat", "TcpExt:", "TCPAbortOnLinger" },
 	{ "AbortOnTimeout", "/proc/net/netstat", "TcpExt:", "TCPAbortOnTimeout" },
 	{ "Timeouts", "/proc/net/netstat", "TcpExt:", "TCPTimeouts" },
+	{ "SyncookiesSent", "/proc/net/netstat", "TcpExt:", "SyncookiesSent" },
+	{ "SyncookiesRecv", "/proc/net/netstat", "TcpExt:", "SyncookiesRecv" },
+	{ "SyncookiesFailed", "/proc/net/netstat", "TcpExt:", "SyncookiesFailed" },
+	/* Linux counts SYN and SYN-ACK retransmissions together. */
+	{ "SynAckRetrans", "/proc/net/netstat", "TcpExt:", "TCPSynRetrans" },
 };
 
 static void die(const char *fmt, const char *arg)
