@@ -1630,18 +1630,16 @@ socket c
 opt c rcvbuf 8192
 bind c $DUT 6052
 connect c $PEER 7052
-snap
 wait flooded
 inq c -> <=16384
 rmem c -> <=40000
-$cf delta OutOfWindow >=1
 recv c 2000 all check -> 2000
 touch read
 wait done
 EOF
 	pp_plain 1000 65535 >"$tmp/pp"
 	cat >>"$tmp/pp" <<EOF
-send PA seq=1001 ack=d+1 len=1000 repeat=1000
+send PA seq=1001 ack=d+1 len=1000 repeat=1000 gap=100
 drain 0.5
 touch flooded
 wait read
