@@ -347,6 +347,7 @@ struct cftcp_sock {
 	u8	retransmits;	/* timeouts in a row */
 	u8	probes_out;	/* unanswered window or keepalive probes */
 	u8	probe_backoff;	/* doublings of the window probe interval */
+	unsigned long	probes_stamp;	/* jiffies of the first unanswered-window probe */
 	u8	dupacks;
 	u8	rtx_mode;	/* enum cftcp_rtx_mode */
 	u32	recover;	/* snd_nxt when recovery began */

@@ -127,8 +127,12 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 	u32 acked;
 
 	if (seq_after(ack, cs->snd_nxt)) {
-		/* Acknowledges what was never sent. */
-		cftcp_send_ack(sk);
+		/* Acknowledges what was never sent: dropped, and challenged
+		 * but in ESTABLISHED (Linux's tcp_ack() and
+		 * tcp_rcv_state_process()).
+		 */
+		if (sk->sk_state != CFTCP_ESTABLISHED)
+			cftcp_send_challenge_ack(sk);
 		return false;
 	}
 	if (seq_before(ack, cs->snd_una)) {
@@ -168,8 +172,6 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 	 * is kept as long as it answers (RFC 1122 4.2.2.17).
 	 */
 	cs->probes_out = 0;
-	if (cs->rtx_mode == CFTCP_RTX_PROBE)
-		cs->retrans_stamp = 0;
 	acked = ack - cs->snd_una;
 	if (!acked) {
 		/* RFC 5681 duplicate ACK: no data, no window change, data
@@ -188,6 +190,8 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 		return true;
 	}
 
+	if (!cs->syn_acked && seq_after(ack, cs->iss))
+		cs->syn_acked = 1;
 	cs->snd_una = ack;
 	cs->bytes_acked += acked;
 	cs->dupacks = 0;
@@ -405,80 +409,85 @@ static struct sk_buff *cftcp_condense(struct sk_buff *skb, bool tight)
 /* Largest data a collapsed skb takes: one order-2 allocation. */
 #define CFTCP_COLLAPSE_MAX	SKB_WITH_OVERHEAD(PAGE_SIZE << 2)
 
+/* An skb whose buffer is not much more than its data: not worth a copy. */
+static bool cftcp_skb_dense(const struct sk_buff *skb)
+{
+	return skb->truesize <= SKB_TRUESIZE(skb->len) + skb->len / 8;
+}
+
 /*
  * Copy the unread bytes of the receive queue into as few linear skbs as
  * they fit in, so that many small segments (a peer sending one byte at a
  * time) cost their data and not their buffers (Linux's tcp_collapse()).
- * The copies start at copied_seq; a FIN stays on the last one. Stops, with
- * the queue intact, if memory is short.
+ * Dense skbs are kept as they are; each source is freed as soon as it is
+ * copied, so the copies never double the memory held. If an allocation
+ * fails the queue is left part collapsed, still whole. A FIN stays on the
+ * last skb.
  */
 static void cftcp_collapse(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct sk_buff_head *q = &sk->sk_receive_queue;
 	struct cftcp_net *cn = cftcp_sk_net(sk);
-	struct sk_buff *skb, *nskb, *tmp;
+	u32 end = cs->rcv_nxt - cs->fin_rcvd;
 	u32 seq = cs->copied_seq;
 	struct sk_buff_head fresh;
-	u32 end = cs->rcv_nxt - cs->fin_rcvd;
-	unsigned int truesize = 0;
+	struct sk_buff *skb, *nskb;
 
 	if (skb_queue_len(q) < 2 || !seq_after(end, seq))
 		return;
-	skb_queue_walk(q, skb)
-		truesize += skb->truesize;
-	/* Nothing to win: the queue is already about its data's size. */
-	if (truesize <= SKB_TRUESIZE(end - seq) + (end - seq) / 8)
-		return;
 
 	__skb_queue_head_init(&fresh);
-	skb = skb_peek(q);
-	while (seq_before(seq, end)) {
-		u32 size = min_t(u32, end - seq, CFTCP_COLLAPSE_MAX);
+	while (seq_before(seq, end) && (skb = skb_peek(q))) {
+		u32 size;
 
+		/* Readers and this loop free what is consumed: the head
+		 * holds seq.
+		 */
+		if (CFTCP_SKB_CB(skb)->seq == seq && cftcp_skb_dense(skb)) {
+			__skb_unlink(skb, q);
+			__skb_queue_tail(&fresh, skb);
+			seq = cftcp_skb_end(skb);
+			continue;
+		}
+		size = min_t(u32, end - seq, CFTCP_COLLAPSE_MAX);
 		nskb = alloc_skb(size, GFP_ATOMIC);
 		if (!nskb)
-			goto fail;
+			break;
 		memset(nskb->cb, 0, sizeof(struct cftcp_skb_cb));
 		CFTCP_SKB_CB(nskb)->seq = seq;
-		while (nskb->len < size) {
-			u32 off, n;
+		while (nskb->len < size && (skb = skb_peek(q))) {
+			u32 off = seq - CFTCP_SKB_CB(skb)->seq;
+			u32 n = min_t(u32, skb->len - off, size - nskb->len);
 
-			while (!seq_before(seq, cftcp_skb_end(skb)))
-				skb = skb->next;
-			off = seq - CFTCP_SKB_CB(skb)->seq;
-			n = min_t(u32, skb->len - off, size - nskb->len);
-			if (skb_copy_bits(skb, off, skb_put(nskb, n), n)) {
+			if (WARN_ON_ONCE(skb_copy_bits(skb, off,
+						       skb_put(nskb, n), n))) {
 				kfree_skb(nskb);
-				goto fail;
+				goto out;
 			}
 			seq += n;
+			if (!seq_before(seq, cftcp_skb_end(skb))) {
+				__skb_unlink(skb, q);
+				__kfree_skb(skb);
+				CFTCP_INC_STATS(cn, CFTCP_MIB_RCVCOLLAPSED);
+			}
 		}
 		CFTCP_SKB_CB(nskb)->end_seq = seq;
-		__skb_queue_tail(&fresh, nskb);
-	}
-	if (cs->fin_rcvd) {
-		CFTCP_SKB_CB(skb_peek_tail(&fresh))->flags |= CFTCP_FLAG_FIN;
-		CFTCP_SKB_CB(skb_peek_tail(&fresh))->end_seq++;
-	}
-
-	/* Free the old buffers first: their memory pays for the new ones. */
-	skb_queue_walk_safe(q, skb, tmp) {
-		__skb_unlink(skb, q);
-		CFTCP_INC_STATS(cn, CFTCP_MIB_RCVCOLLAPSED);
-		__kfree_skb(skb);
-	}
-	while ((nskb = __skb_dequeue(&fresh))) {
-		/* The old buffers paid for these: charge them even if the
-		 * protocol is over its limit now.
+		if (skb_queue_empty(q) && cs->fin_rcvd) {
+			CFTCP_SKB_CB(nskb)->flags |= CFTCP_FLAG_FIN;
+			CFTCP_SKB_CB(nskb)->end_seq++;
+		}
+		/* The sources just freed paid for it: charge it even if the
+		 * protocol is over its limit now (sk_forward_alloc goes
+		 * below zero until the next uncharge, as Linux's forced
+		 * scheduling does).
 		 */
 		sk_rmem_schedule(sk, nskb, nskb->truesize);
-		__skb_queue_tail(q, nskb);
 		skb_set_owner_r(nskb, sk);
+		__skb_queue_tail(&fresh, nskb);
 	}
-	return;
-fail:
-	__skb_queue_purge(&fresh);
+out:
+	skb_queue_splice(&fresh, q);
 }
 
 /*
@@ -556,9 +565,9 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		cftcp_send_ack(sk);
 		return;
 	}
-	if (skb->len && !seq_after(right, seq_after(cb->seq, cs->rcv_nxt) ?
-					   cb->seq : cs->rcv_nxt)) {
-		/* No room at all in the window (a bare FIN is still taken). */
+	if (!seq_after(right, seq_after(cb->seq, cs->rcv_nxt) ?
+			      cb->seq : cs->rcv_nxt)) {
+		/* No room at all in the window, not even for a FIN. */
 		CFTCP_INC_STATS(cn, seq_after(cb->seq, cs->rcv_nxt) ?
 				    CFTCP_MIB_OUTOFWINDOW :
 				    CFTCP_MIB_ZEROWINDOWDROP);

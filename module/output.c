@@ -579,6 +579,7 @@ void __cftcp_push(struct sock *sk, bool force)
 		 */
 		if (skb->len < cs->mss && !cs->nodelay && in_flight &&
 		    seq_after(cs->snd_sml, cs->snd_una) &&
+		    !seq_after(cs->snd_sml, cs->snd_nxt) &&
 		    !(cb->flags & CFTCP_FLAG_FIN) &&
 		    skb_queue_is_last(&sk->sk_write_queue, skb))
 			break;

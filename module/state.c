@@ -497,9 +497,10 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (sk->sk_state == CFTCP_SYN_SENT)
 		return cftcp_rcv_synsent(sk, skb);
 
-	/* A SYN-ACK completing a simultaneous open: its SYN is old news. */
-	if (sk->sk_state == CFTCP_SYN_RECV && th->syn && th->ack &&
-	    cb->seq == cs->irs) {
+	/* A SYN-ACK completing a simultaneous open: its SYN is old news,
+	 * also after a close() in SYN_RECV moved on to FIN_WAIT1.
+	 */
+	if (!cs->syn_acked && th->syn && th->ack && cb->seq == cs->irs) {
 		cb->seq++;
 		cb->flags &= ~CFTCP_FLAG_SYN;
 	}

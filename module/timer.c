@@ -43,6 +43,7 @@ void cftcp_arm_rtx(struct sock *sk, unsigned long when)
 
 	cs->rtx_mode = CFTCP_RTX_DATA;
 	cs->probe_backoff = 0;
+	cs->probes_stamp = 0;
 	sk_reset_timer(sk, &cs->rtx_timer, jiffies + when);
 }
 
@@ -195,10 +196,30 @@ static void cftcp_retransmit_timeout(struct sock *sk)
 	cftcp_arm_rtx(sk, cs->rto);
 }
 
+/* Linux's tcp_orphan_retries(): 0 means 8 while the path seems alive. */
+static int cftcp_orphan_retries(struct sock *sk, bool alive)
+{
+	int n = READ_ONCE(cftcp_sk_net(sk)->sysctl.orphan_retries);
+
+	if (READ_ONCE(sk->sk_err_soft) && !alive)
+		n = 0;
+	if (!n && alive)
+		n = 8;
+	return n;
+}
+
+/*
+ * Window probe timer (Linux's tcp_probe_timer()). Probes the peer answers
+ * go on for ever (RFC 1122 4.2.2.17: each acceptable ACK resets
+ * probes_out), but CFTCP_USER_TIMEOUT counts from the first probe until
+ * the window opens, and an orphan gives up once its backed-off interval
+ * reached rto_max and it backed off orphan_retries times.
+ */
 static void cftcp_probe_timeout(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
-	unsigned long when;
+	u32 ut = READ_ONCE(cs->user_timeout);
+	unsigned long base, when;
 	int max;
 
 	if (!cs->send_head || cs->snd_una != cs->snd_nxt ||
@@ -210,37 +231,41 @@ static void cftcp_probe_timeout(struct sock *sk)
 		cs->rtx_mode = CFTCP_RTX_NONE;
 		cs->probes_out = 0;
 		cs->probe_backoff = 0;
+		cs->probes_stamp = 0;
 		__cftcp_push(sk, true);
 		return;
 	}
-	/*
-	 * Linux's tcp_probe_timer(): answered probes go on for ever, but an
-	 * orphan gives up once its backed-off interval reached rto_max and
-	 * it backed off orphan_retries times, answered or not.
-	 */
-	if (cftcp_is_orphan(sk) && cftcp_orphan_out_of_resources(sk))
-		return;
-	max = cftcp_max_retries(sk);
-	when = max_t(unsigned long, cs->rto, cftcp_ms_to_jiffies(200));
-	if (cftcp_is_orphan(sk) &&
-	    (when << min_t(u8, cs->probe_backoff, 31)) >= cftcp_rto_max(sk) &&
-	    cs->probe_backoff >= max) {
-		cftcp_write_err(sk);
-		return;
+	if (!cs->probes_stamp)
+		cs->probes_stamp = jiffies ?: 1;
+	else if (ut && time_after_eq(jiffies, cs->probes_stamp +
+				     msecs_to_jiffies(ut)))
+		goto abort;
+
+	base = max_t(unsigned long, cs->rto, cftcp_ms_to_jiffies(200));
+	max = READ_ONCE(cftcp_sk_net(sk)->sysctl.retries2);
+	if (cftcp_is_orphan(sk)) {
+		bool alive = (base << min_t(u8, cs->probe_backoff, 31)) <
+			     cftcp_rto_max(sk);
+
+		max = cftcp_orphan_retries(sk, alive);
+		if (!alive && cs->probe_backoff >= max)
+			goto abort;
+		if (cftcp_orphan_out_of_resources(sk))
+			return;
 	}
-	if (cs->probes_out >= max || cftcp_user_timeout_expired(sk)) {
-		cftcp_write_err(sk);
-		return;
-	}
-	if (!cs->retrans_stamp)
-		cs->retrans_stamp = jiffies ?: 1;
+	if (cs->probes_out >= max)
+		goto abort;
+
 	cftcp_send_probe(sk);
 	if (cs->probe_backoff < READ_ONCE(cftcp_sk_net(sk)->sysctl.retries2))
 		cs->probe_backoff++;
-	when = min_t(unsigned long, when << min_t(u8, cs->probe_backoff, 31),
+	when = min_t(unsigned long, base << min_t(u8, cs->probe_backoff, 31),
 		     cftcp_rto_max(sk));
 	cs->rtx_mode = CFTCP_RTX_PROBE;
 	sk_reset_timer(sk, &cs->rtx_timer, jiffies + when);
+	return;
+abort:
+	cftcp_write_err(sk);
 }
 
 static void cftcp_rtx_timer_fn(struct timer_list *t)
