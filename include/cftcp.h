@@ -538,6 +538,8 @@ u32 cftcp_initial_window(int rcvbuf, u8 wscale);
 u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr);
 void cftcp_sync_mss(struct sock *sk, u16 peer_mss);
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+int cftcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 
 /* timer.c: per-socket timers. */
 void cftcp_init_timers(struct sock *sk);
