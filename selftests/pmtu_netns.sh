@@ -12,7 +12,9 @@
 # kept retransmitting full segments fails here. Then each end's route
 # cache to the other holds the path MTU of 1280, and the MSS each end of
 # the connection ended with is at most 1240 (1280 less the IPv4 and
-# segment headers).
+# segment headers). A next connection (64 KiB each way) has an MSS of at
+# most 1240 at both ends from its start, taken from the route: the routers
+# send no ICMP during it.
 #
 # Then the same with net.ipv4.ip_no_pmtu_disc=1 in C's namespace, so that
 # C's sockets start with IP_MTU_DISCOVER at IP_PMTUDISC_DONT: C's segments
@@ -50,6 +52,40 @@ cached_mtu()
 	ip -n "$1" route get "$2" | sed -n 's/.* mtu \([0-9]*\).*/\1/p'
 }
 
+# ICMP destination unreachable messages NS has sent.
+unreachs()
+{
+	ip netns exec "$1" cat /proc/net/snmp | awk '
+		$1 == "Icmp:" && !h { for (i = 2; i <= NF; i++) idx[$i] = i; h = 1; next }
+		$1 == "Icmp:" && h { print $(idx["OutDestUnreachs"]) + 0; exit }'
+}
+
+# xfer SIZE: SIZE each way between C and S; true if both ends verified it
+# all. Their output is left in $tmp/client and $tmp/server.
+xfer()
+{
+	ip netns exec $s "$XFER" -f "$fam" -s -b 10.0.7.2 -p $port -n "$1" \
+		-t $stall >"$tmp/server" 2>&1 &
+	spid=$!
+	bg_add $spid
+	if wait_listen $s "$fam" $port; then
+		ip netns exec $c "$XFER" -f "$fam" -c 10.0.7.2 -p $port \
+			-n "$1" -t $stall >"$tmp/client" 2>&1
+		crc=$?
+	else
+		echo "no listener" >"$tmp/client"
+		crc=1
+	fi
+	[ $crc -eq 0 ] || kill $spid 2>/dev/null
+	bg_wait $spid
+	src=$?
+	echo "client (exit $crc):"
+	show "$tmp/client"
+	echo "server (exit $src):"
+	show "$tmp/server"
+	[ $crc -eq 0 ] && [ $src -eq 0 ]
+}
+
 # pmtu_case NO_PMTU_DISC_IN_C CLIENT_MTU le|gt
 #	CLIENT_MTU: the path MTU C's route must end with ("" for none);
 #	le|gt: C's MSS must be at most 1240, or more than 1240
@@ -70,6 +106,9 @@ pmtu_case()
 			! ip -n $r1 route add 10.0.7.0/24 via 10.0.6.2 ||
 			! ip -n $r2 route add 10.0.5.0/24 via 10.0.6.1; then
 		fail "$what: namespaces, links and routes"
+		for ns in $c $r1 $r2 $s; do
+			ns_del $ns
+		done
 		return
 	fi
 	for ns in $r1 $r2; do
@@ -82,33 +121,13 @@ pmtu_case()
 		fail "$what: a path MTU is cached before any traffic"
 	fi
 
-	ip netns exec $s "$XFER" -f "$fam" -s -b 10.0.7.2 -p $port \
-		-n "$size" -t $stall >"$tmp/server" 2>&1 &
-	spid=$!
-	bg_add $spid
-	if ! wait_listen $s "$fam" $port; then
-		show "$tmp/server"
-		fail "$what: listener"
-		return
-	fi
-
-	ip netns exec $c "$XFER" -f "$fam" -c 10.0.7.2 -p $port -n "$size" \
-		-t $stall >"$tmp/client" 2>&1
-	crc=$?
-	[ $crc -eq 0 ] || kill $spid 2>/dev/null
-	bg_wait $spid
-	src=$?
-	echo "client:"
-	show "$tmp/client"
-	echo "server:"
-	show "$tmp/server"
-	if [ $crc -eq 0 ] && [ $src -eq 0 ]; then
+	if xfer "$size"; then
 		pass "$what: $size each way across a 1280-byte link, all verified"
 	else
 		for ns in $r1 $r2; do
 			ip netns exec $ns grep '^Icmp:' /proc/net/snmp | show
 		done
-		fail "$what: $size each way across a 1280-byte link: client exit $crc, server exit $src"
+		fail "$what: $size each way across a 1280-byte link"
 	fi
 
 	ip -n $c route get 10.0.7.2 | show
@@ -137,6 +156,25 @@ pmtu_case()
 		pass "$what: C's MSS $cwant, S's at most 1240"
 	else
 		fail "$what: MSS after the transfer"
+	fi
+
+	# The next connection starts with the MSS the route now allows: the
+	# routers have no segment to refuse.
+	if [ -n "$2" ]; then
+		before=$(($(unreachs $r1) + $(unreachs $r2)))
+		if xfer 64K &&
+				cmss=$(sed -n 's/^mss: //p' "$tmp/client") &&
+				smss=$(sed -n 's/^mss: //p' "$tmp/server") &&
+				[ -n "$cmss" ] && [ "$cmss" -le 1240 ] &&
+				[ -n "$smss" ] && [ "$smss" -le 1240 ] &&
+				[ $(($(unreachs $r1) + $(unreachs $r2))) -eq $before ]; then
+			pass "$what: the next connection's MSS is at most 1240 from the start"
+		else
+			for ns in $r1 $r2; do
+				ip netns exec $ns grep '^Icmp:' /proc/net/snmp | show
+			done
+			fail "$what: the next connection's MSS"
+		fi
 	fi
 	for ns in $c $r1 $r2 $s; do
 		ns_del $ns
