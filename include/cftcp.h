@@ -297,6 +297,11 @@ enum cftcp_rtx_mode {
 	CFTCP_RTX_PROBE,	/* zero-window probe */
 };
 
+/* Bits of cftcp_sock.deferred. */
+enum {
+	CFTCP_MTU_REDUCED_DEFERRED,
+};
+
 struct cftcp_sock {
 	struct inet_sock	inet;		/* must be first */
 	struct cftcp_hnode	hnode;		/* 4-tuple table entry */
@@ -354,6 +359,12 @@ struct cftcp_sock {
 	unsigned long	retrans_stamp;	/* jiffies of first unacked rtx */
 	unsigned long	rcv_tstamp;	/* jiffies of last segment in */
 	u32	last_oow_ack_time;	/* jiffies of the last reply to a bad segment */
+
+	/* Path MTU discovery: an ICMP that came while the user owned the
+	 * socket is acted on in release_sock() (pmtu.c).
+	 */
+	unsigned long	deferred;	/* CFTCP_*_DEFERRED bits */
+	u32		mtu_info;	/* MTU of the last fragmentation needed */
 
 	/* Delayed ACK. */
 	u8	ack_pending;	/* segments received since last ACK */
@@ -539,6 +550,12 @@ u32 cftcp_initial_window(int rcvbuf, u8 wscale);
 u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr);
 void cftcp_sync_mss(struct sock *sk, u16 peer_mss);
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+int cftcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
+
+/* pmtu.c: path MTU discovery. */
+void cftcp_v4_mtu_err(struct sock *sk, u32 mtu);
+void cftcp_release_cb(struct sock *sk);
 
 /* timer.c: per-socket timers. */
 void cftcp_init_timers(struct sock *sk);

@@ -890,8 +890,8 @@ discard:
  * still opening ends with the error (connect() reports it, as Linux's does
  * EHOSTUNREACH, ENETUNREACH...); an open one keeps retrying and keeps the
  * error for its timeout (sk_err_soft), or with IP_RECVERR reports it now.
- * Requests and TIME_WAIT entries ignore ICMP. Fragmentation needed is not
- * acted on: cftcp takes its MSS from the route when it connects.
+ * Fragmentation needed lowers the path MTU and the MSS (pmtu.c). Requests
+ * and TIME_WAIT entries ignore ICMP.
  */
 int cftcp_v4_err(struct sk_buff *skb, u32 info)
 {
@@ -907,7 +907,7 @@ int cftcp_v4_err(struct sk_buff *skb, u32 info)
 
 	switch (type) {
 	case ICMP_DEST_UNREACH:
-		if (code > NR_ICMP_UNREACH || code == ICMP_FRAG_NEEDED)
+		if (code > NR_ICMP_UNREACH)
 			return 0;
 		err = icmp_err_convert[code].errno;
 		break;
@@ -939,6 +939,10 @@ int cftcp_v4_err(struct sk_buff *skb, u32 info)
 	    seq_after(seq, cs->snd_nxt))
 		goto out_unlock;
 
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+		cftcp_v4_mtu_err(sk, info);
+		goto out_unlock;
+	}
 	if (sk->sk_state == CFTCP_SYN_SENT || sk->sk_state == CFTCP_SYN_RECV) {
 		if (!sock_owned_by_user(sk)) {
 			cftcp_purge_queues(sk);

@@ -512,9 +512,10 @@ static void cftcp_queue_skb(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Split @skb so that it carries @len bytes and a new skb after it the
- * rest. Used when the peer's window is smaller than a queued segment.
+ * rest. Used when the peer's window is smaller than a queued segment, and
+ * when the path MTU shrinks.
  */
-static int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb), *ncb;
 	u32 rest = skb->len - len;
@@ -616,22 +617,32 @@ void cftcp_push(struct sock *sk)
 	__cftcp_push(sk, false);
 }
 
-/* Retransmit the oldest unacknowledged segment. */
-void cftcp_retransmit_head(struct sock *sk)
+/* Send again @skb, a segment sent before and not acknowledged. */
+int cftcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
-	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	int err;
 
-	if (!skb || skb == cs->send_head)
-		return;
-	if (cftcp_transmit_skb(sk, skb, true, GFP_ATOMIC))
-		return;
+	err = cftcp_transmit_skb(sk, skb, true, GFP_ATOMIC);
+	if (err)
+		return err;
 	CFTCP_SKB_CB(skb)->retransmitted = 1;
 	CFTCP_SKB_CB(skb)->when = jiffies;
 	if (!cs->retrans_stamp)
 		cs->retrans_stamp = jiffies ?: 1;
 	cs->total_retrans++;
 	CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_RETRANSSEGS);
+	return 0;
+}
+
+/* Retransmit the oldest unacknowledged segment. */
+void cftcp_retransmit_head(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (skb && skb != cs->send_head)
+		cftcp_retransmit_skb(sk, skb);
 }
 
 /*

@@ -769,6 +769,7 @@ struct proto cftcp_prot = {
 	.owner		= NULL,
 	.obj_size	= sizeof(struct cftcp_sock),
 	.backlog_rcv	= cftcp_backlog_rcv,
+	.release_cb	= cftcp_release_cb,
 	.keepalive	= cftcp_set_keepalive,
 };
 

@@ -24,6 +24,7 @@
  * With -n, each end shuts its sending side as soon as it has sent SIZE
  * bytes; -P (passive close) makes this end wait for the peer's end of
  * stream first, so that the peer closes first and ends in TIME_WAIT.
+ * After an exchange each end prints the MSS it ended with ("mss: N").
  * Byte i of the stream a client sends is byte (i % 8) of mix(2 * (i / 8));
  * the server's stream uses mix(2 * (i / 8) + 1), so a byte out of place,
  * doubled, lost or reflected is caught. Exit status: 0 all verified, 1 data
@@ -181,7 +182,9 @@ static int exchange(int fd, uint64_t size, int sdir, int rdir)
 	size_t spos = 0, slen = 0;
 	int eof = 0, wshut = 0;
 	double t0 = now(), dt;
+	socklen_t len;
 	ssize_t n;
+	int mss;
 
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
 		fail_errno("fcntl", errno, 1);
@@ -268,6 +271,10 @@ static int exchange(int fd, uint64_t size, int sdir, int rdir)
 	printf("%s: sent %llu received %llu bytes, all verified, in %.3f s (%.1f MiB/s each way)\n",
 	       fam_name, (unsigned long long)sent, (unsigned long long)rcvd,
 	       dt, dt > 0 ? size / dt / 1048576 : 0.0);
+	/* CFTCP_MAXSEG has TCP_MAXSEG's number, SOL_CFTCP is the protocol */
+	len = sizeof(mss);
+	if (!getsockopt(fd, proto, CFTCP_MAXSEG, &mss, &len))
+		printf("mss: %d\n", mss);
 	return 0;
 }
 

@@ -70,6 +70,9 @@ all_tests()
 	for f in cftcp tcp; do
 		echo "syncookies_$f|$f|syncookies.sh -f $f"
 	done
+	for f in cftcp tcp; do
+		echo "pmtu_netns_$f|$f|pmtu_netns.sh $f"
+	done
 }
 
 selected()
