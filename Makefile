@@ -9,6 +9,7 @@
 #   make deps            install the Debian packages everything needs
 #   make check           the test suite in VMs (scripts/check.sh)
 #   make check-debug     the test suite on a debug kernel
+#   make check-debug-hardening  the hostile-peer tests and a fuzz run on it
 #   make check-long      the test suite with its long variants
 #   make demo            two VMs talking cftcp, segments and state changes
 #   make bench           throughput of cftcp and Linux TCP over veth
@@ -65,6 +66,16 @@ demo: deps
 check-debug: deps
 	$(MAKE) all
 	scripts/check-debug.sh
+
+# What a hostile peer can do, on the debug kernel: the tests of the orphan
+# and memory limits, the hostile segments, SYN cookies, path MTU and the
+# bounded fuzz run (cftcp's side of each).
+HARDENING_TESTS := state_orphans_cftcp state_hostile_cftcp \
+	state_memory_cftcp syncookies_cftcp pmtu_netns_cftcp fuzz_cftcp
+.PHONY: check-debug-hardening
+check-debug-hardening: deps
+	$(MAKE) all
+	CFTCP_TESTS="$(HARDENING_TESTS)" scripts/check-debug.sh
 
 # Throughput of cftcp and of Linux TCP over veth in one VM (BENCH_SIZE).
 .PHONY: bench

@@ -14,7 +14,9 @@
 # env:   CFTCP_KVER, CFTCP_KERNEL, CFTCP_MODDIR, CFTCP_KO (what to test;
 #        defaults: the target kernel, /lib/modules/$KVER, module/cftcp.ko),
 #        CFTCP_VM_TIMEOUT (seconds per VM; default 1800 for the selftests VM,
-#        vm-pair's default for the host tests), CFTCP_CHECK_DIR (logs).
+#        vm-pair's default for the host tests), CFTCP_CHECK_DIR (logs),
+#        CFTCP_TESTS (names of run_tests.sh tests: only those run, and no
+#        host test; default: every test).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -176,10 +178,10 @@ run_selftests_vm()
 	local log=$outdir/selftests.console ktap=$outdir/selftests.ktap
 	local status=0 plan got=0 line desc pending=() note running
 
-	progress "selftests VM: running /selftests/run_tests.sh (console: $log)"
+	progress "selftests VM: running /selftests/run_tests.sh $only (console: $log)"
 	CFTCP_LOG_DIR=$outdir "$ROOT/scripts/vm-run.sh" --quiet --name selftests \
 		--timeout "${CFTCP_VM_TIMEOUT:-1800}" --log "$log" --serial2 "$ktap" \
-		-- 'set -o pipefail; /selftests/run_tests.sh | tee /dev/ttyS1' ||
+		-- "set -o pipefail; /selftests/run_tests.sh $only | tee /dev/ttyS1" ||
 		status=$?
 	touch "$ktap"
 	progress "selftests VM: exit status $status"
@@ -265,7 +267,17 @@ run_host_test()
 	done
 }
 
+# A chosen set of selftests, by name (run_tests.sh -t NAME...).
+only=""
+for t in ${CFTCP_TESTS:-}; do
+	case "$t" in
+	*[!A-Za-z0-9_]*) record fail "CFTCP_TESTS: bad test name '$t'"; finish ;;
+	esac
+	only="$only -t $t"
+done
+
 run_selftests_vm
+[ -z "$only" ] || finish
 # A host test boots VMs one after another at most a few times over.
 host_timeout=$((3 * ${CFTCP_VM_TIMEOUT:-600}))
 for script in "$ROOT"/selftests/host/*.sh; do
