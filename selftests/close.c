@@ -159,11 +159,12 @@ TEST_F(closing, shutdown_wr_sequence)
 
 /*
  * A TIME_WAIT entry is freed once timewait_len has passed and counted in
- * TWReaped. Linux TCP's TIME_WAIT is fixed at 60 s: cftcp only.
+ * TWReaped. Linux TCP's TIME_WAIT is fixed at 60 s: cftcp only (the TCP
+ * build has no such test, rather than a skipped one).
  */
+#ifdef TEST_CFTCP
 TEST_F_TIMEOUT(closing, timewait_expires, 60)
 {
-#ifdef TEST_CFTCP
 	long long reaped;
 	int ms;
 
@@ -182,10 +183,8 @@ TEST_F_TIMEOUT(closing, timewait_expires, 60)
 	EXPECT_EQ(GONE, wait_state(self->cp, self->sp, GONE,
 				   TIMEWAIT_LEN * 1000 + WAIT_MS));
 	EXPECT_EQ(reaped + 1, counter("TWReaped"));
-#else
-	SKIP(return, "Linux TCP's TIME_WAIT lasts a fixed 60 s");
-#endif
 }
+#endif
 
 /*
  * FIN_WAIT1 held by a closed window: the peer does not read, so the FIN

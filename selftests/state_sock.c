@@ -443,8 +443,10 @@ TEST(timewait_overflow)
  * while it lasts (none reaped before timewait_len, none lost, none listed
  * twice); all are reaped (TWReaped; none killed, but for the RSTs a resent
  * FIN can draw on a very slow machine) within timewait_len plus a margin
- * of the last one's start. cftcp only: Linux's TIME_WAIT is a fixed 60 s.
+ * of the last one's start. cftcp only: Linux's TIME_WAIT is a fixed 60 s
+ * (the TCP build has no such test, rather than a skipped one).
  */
+#ifdef TEST_CFTCP
 #define TW_MASS		10000
 #define TW_LEN		40	/* seconds */
 
@@ -466,7 +468,6 @@ FIXTURE_TEARDOWN(mass)
  */
 TEST_F_TIMEOUT(mass, timewait_10000, 900)
 {
-#ifdef TEST_CFTCP
 	long long reaped = counter("TWReaped"), killed = counter("TWKilled");
 	long long over = counter("TimeWaitOverflow");
 	long long rtx = counter("RetransSegs"), kills;
@@ -523,9 +524,7 @@ TEST_F_TIMEOUT(mass, timewait_10000, 900)
 	EXPECT_LE(reaped + TW_MASS - kills, counter("TWReaped"));
 	EXPECT_GE(reaped + TW_MASS + others, counter("TWReaped"));
 	restore_sysctl("timewait_len", old);
-#else
-	SKIP(return, "Linux TCP's TIME_WAIT lasts a fixed 60 s");
-#endif
 }
+#endif
 
 TEST_HARNESS_MAIN
