@@ -20,9 +20,11 @@
 # TIME_WAIT lasts a fixed 60 s, TIME_WAIT lines are left out of that last
 # check.
 #
-#   fuzz.sh [-f cftcp|tcp] [-T SECONDS] [-n COUNT] [-v] [-s SEED|random]...
+#   fuzz.sh [-f cftcp|tcp] [-T SECONDS] [-n COUNT] [-v] [-F]
+#	    [-s SEED|random]...
 #	one run per -s (default: one random seed), each SECONDS long
-#	(default 30) or COUNT fuzzer actions; -v prints every frame sent.
+#	(default 30) or COUNT fuzzer actions; -v prints every frame sent,
+#	-F sends no IP fragments.
 #	The seed of each run is printed; "fuzz.sh -s SEED" replays it.
 
 . "$(dirname "$0")/lib.sh"
@@ -35,22 +37,23 @@ CLIENT=10.9.1.2
 fam=cftcp
 seconds=30
 count=""
-verbose=""
+fuzz_opts=""
 seeds=""
 xsize=${FUZZ_XFER_SIZE:-2M}
 
 usage()
 {
-	echo "usage: $0 [-f cftcp|tcp] [-T SECONDS] [-n COUNT] [-v] [-s SEED|random]..."
+	echo "usage: $0 [-f cftcp|tcp] [-T SECONDS] [-n COUNT] [-v] [-F] [-s SEED|random]..."
 	exit 2
 }
 
-while getopts f:T:n:vs: opt; do
+while getopts f:T:n:vFs: opt; do
 	case $opt in
 	f) fam=$OPTARG ;;
 	T) seconds=$OPTARG ;;
 	n) count="-n $OPTARG" ;;
-	v) verbose=-v ;;
+	v) fuzz_opts="$fuzz_opts -v" ;;
+	F) fuzz_opts="$fuzz_opts -F" ;;
 	s) seeds="$seeds $OPTARG" ;;
 	*) usage ;;
 	esac
@@ -87,6 +90,27 @@ sysctl_set()
 splats()
 {
 	dmesg 2>/dev/null | grep -E 'BUG:|kernel BUG at|WARNING:|KASAN|UBSAN|Oops|general protection|refcount_t:|list_(add|del) corruption|Call Trace'
+}
+
+# The DUT's counters that are not 0, NAME=VALUE, for the log.
+counters_nonzero()
+{
+	if [ $fam = cftcp ]; then
+		files=/proc/net/cftcp_stat
+	else
+		files="/proc/net/snmp /proc/net/netstat"
+	fi
+	# shellcheck disable=SC2086 # files: one or two paths
+	in_ns "$1" cat $files 2>/dev/null | awk '
+		$1 ~ /^(CfTcp|Tcp|TcpExt):$/ {
+			if (!(($1) in hdr)) { hdr[$1] = $0; next }
+			n = split(hdr[$1], h)
+			for (i = 2; i <= n; i++)
+				if ($i != 0)
+					printf "%s=%s ", h[i], $i
+			delete hdr[$1]
+		}
+		END { print "" }' | fold -s -w 76
 }
 
 # Lines of the connection table in NS that should be gone by now.
@@ -196,9 +220,9 @@ fuzz_run()
 
 	# Its output goes out as it comes: if the kernel dies, the last
 	# frames sent (-v) and the progress so far are on the console.
-	# shellcheck disable=SC2086 # count and verbose: options or nothing
+	# shellcheck disable=SC2086 # count, fuzz_opts: options or nothing
 	{ ip netns exec $fns "$FUZZ" -f $fam -s "$seed" -t "$seconds" $count \
-		$verbose fuzz -i vf -m "$dmac" -a $PEER -d $DUT 2>&1
+		$fuzz_opts fuzz -i vf -m "$dmac" -a $PEER -d $DUT 2>&1
 	  echo $? >"$tmp/frc"; } | tee "$tmp/fuzz"
 	frc=$(cat "$tmp/frc")
 	touch "$tmp/stop"
@@ -206,6 +230,8 @@ fuzz_run()
 	grep -q 'established [1-9]' "$tmp/fuzz" ||
 		fail "$what: the fuzzer established no connection"
 
+	echo "DUT counters:"
+	counters_nonzero $dns | show
 	kill -TERM $serve 2>/dev/null
 	bg_wait $serve
 	src=$?

@@ -4,13 +4,14 @@
  * fuzzer itself, for Linux TCP (protocol 6). Two roles in one program:
  *
  *   pktfuzz [-f cftcp|tcp] fuzz -i IFACE -m DUT_MAC -a OUR_IP -d DUT_IP
- *           [-s SEED] [-n COUNT] [-t SECONDS] [-v]
+ *           [-s SEED] [-n COUNT] [-t SECONDS] [-v] [-F]
  *	the attacker: runs in a network namespace whose interface has no IP
  *	address (OUR_IP exists only in the DUT's neighbour table, as for
  *	pktpeer), sends raw frames at the device under test (DUT) and
  *	sniffs the DUT's answers on the same AF_PACKET socket to learn the
  *	sequence numbers of live connections. Stops after COUNT actions or
- *	SECONDS (default 30 s). -v prints every frame sent.
+ *	SECONDS (default 30 s). -v prints every frame sent. -F sends no
+ *	IP fragments (to look past a bug that reassembled segments hit).
  *   pktfuzz [-f cftcp|tcp] serve -b DUT_IP -a PEER_IP [-s SEED] [-t SECONDS]
  *	the applications on the DUT: a listener on port 5000 that accepts and
  *	then echoes, reads, never reads, floods, half-closes, closes or
@@ -102,6 +103,7 @@
 static int ipproto = IPPROTO_CFTCP;
 static int family = AF_CFTCP;
 static int verbose;
+static int no_frags;
 
 /* ---- PRNG: xorshift64*, the only source of choices ------------------- */
 
@@ -157,6 +159,7 @@ struct conn {
 	uint32_t dut_wnd;	/* bytes, its window scale applied */
 	int dut_ws;
 	int dut_fin, our_fin;
+	int ack_due;		/* the DUT sent data or FIN since our last ACK */
 	double last;
 };
 
@@ -276,7 +279,7 @@ static void send_datagram(const uint8_t *l4, int len, int how, int optwords)
 	uint16_t id = rnd();
 	int n = 0, i, off = 0, order[64], total;
 
-	if (len < 16)
+	if (len < 16 || no_frags)
 		how = FRAG_NONE;
 	if (how == FRAG_NONE && len <= mtu) {
 		int h = ip_header(pkt, len, id, 0, 0, chance(50), optwords);
@@ -416,6 +419,11 @@ static void emit(struct seg *s)
 		s->dlen = MAX_L4 - 20 - optpad;
 		len = MAX_L4;
 	}
+	if (no_frags && len > FRAG_MTU - 4 * s->ipopt) {
+		/* what one frame holds */
+		len = (FRAG_MTU - 4 * s->ipopt) & ~7;
+		s->dlen = len - 20 - optpad;
+	}
 	memset(l4, 0, 20 + optpad);
 	c = htons(s->sport);
 	memcpy(l4, &c, 2);
@@ -463,7 +471,9 @@ static void emit(struct seg *s)
 /* Mostly unfragmented; sometimes fragmented some way. */
 static int pick_frag(int pct)
 {
-	return chance(pct) ? 1 + below(FRAG_NR - 1) : FRAG_NONE;
+	int how = chance(pct) ? 1 + below(FRAG_NR - 1) : FRAG_NONE;
+
+	return no_frags ? FRAG_NONE : how;
 }
 
 static struct conn *conn_find(uint16_t lport, uint16_t rport)
@@ -539,7 +549,7 @@ static void send_plain(struct conn *c, uint8_t flags, int dlen)
 	seg_init(&s, c, flags);
 	if (flags & F_SYN) {
 		opt_mss(&s, 1460);
-		opt_ws(&s, 7);
+		opt_ws(&s, chance(70) ? 0 : 7);
 	}
 	s.dlen = dlen;
 	s.frag = pick_frag(10);
@@ -641,23 +651,45 @@ static void on_dut_segment(const uint8_t *th, int len)
 		c->st = C_EST;
 		st.established++;
 	}
-	if (c->st == C_EST && (dlen || (flags & F_FIN)) && chance(60)) {
-		if ((flags & F_FIN) && !c->our_fin && chance(50))
+	if (c->st == C_EST && (dlen || (flags & F_FIN)))
+		c->ack_due = 1;
+}
+
+/* One ACK (or FIN) for what each connection received, most of the time. */
+static void answer_due(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+
+		if (!c->used || !c->ack_due)
+			continue;
+		c->ack_due = 0;
+		doing = "answer";
+		if (!chance(70))
+			continue;
+		if (c->dut_fin && !c->our_fin && chance(50))
 			send_plain(c, F_FIN | F_ACK, 0);
 		else
 			send_plain(c, F_ACK, 0);
 	}
 }
 
-/* Read everything the DUT sent us so far. */
+/*
+ * Read what the DUT sent us, 64 frames at most (a DUT that floods us must
+ * not stop the fuzzing; what the socket drops only makes us lag behind),
+ * then answer.
+ */
 static void sniff(int wait_ms)
 {
 	uint8_t buf[70000];
 	struct pollfd p = { .fd = sock, .events = POLLIN };
+	int frames;
 
 	if (poll(&p, 1, wait_ms) <= 0)
 		return;
-	for (;;) {
+	for (frames = 0; frames < 64; frames++) {
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
 		const struct iphdr *iph;
@@ -666,7 +698,7 @@ static void sniff(int wait_ms)
 		n = recvfrom(sock, buf, sizeof(buf), MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &fl);
 		if (n < 0)
-			return;
+			break;
 		if (from.sll_pkttype == PACKET_OUTGOING ||
 		    n < (int)sizeof(struct ether_header) + 40)
 			continue;
@@ -682,6 +714,7 @@ static void sniff(int wait_ms)
 			continue;
 		on_dut_segment((const uint8_t *)iph + ihl, tot - ihl);
 	}
+	answer_due();
 }
 
 /* ---- Mutations ---------------------------------------------------------- */
@@ -859,7 +892,7 @@ static void act_open(void)
 	if (chance(85)) {
 		opt_mss(&s, chance(80) ? 1460 : 1 + below(65535));
 		if (chance(80))
-			opt_ws(&s, chance(80) ? 7 : below(16));
+			opt_ws(&s, chance(70) ? below(3) : below(16));
 		if (chance(10))
 			s.dlen = below(200);		/* data on the SYN */
 	} else {
@@ -1156,7 +1189,7 @@ static int fuzz(int argc, char **argv, uint64_t seed, unsigned long count,
 	while ((!count || actions < count) && now() < end) {
 		sniff(1);
 		one_action();
-		if (now() >= next_stats) {
+		if (now() >= next_stats && now() < end) {
 			print_stats();
 			next_stats += 10;
 		}
@@ -1403,7 +1436,7 @@ static int serve(int argc, char **argv, uint64_t seed, double seconds)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: pktfuzz [-f cftcp|tcp] [-s SEED] [-n COUNT] [-t SECONDS] [-v] fuzz -i IFACE -m DUT_MAC -a OUR_IP -d DUT_IP\n"
+		"usage: pktfuzz [-f cftcp|tcp] [-s SEED] [-n COUNT] [-t SECONDS] [-v] [-F] fuzz -i IFACE -m DUT_MAC -a OUR_IP -d DUT_IP\n"
 		"       pktfuzz [-f cftcp|tcp] [-s SEED] [-t SECONDS] serve -b DUT_IP -a PEER_IP\n");
 	exit(2);
 }
@@ -1415,7 +1448,7 @@ int main(int argc, char **argv)
 	uint64_t seed = 0;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "+f:s:n:t:v")) != -1) {
+	while ((opt = getopt(argc, argv, "+f:s:n:t:vF")) != -1) {
 		switch (opt) {
 		case 'f':
 			if (!strcmp(optarg, "tcp")) {
@@ -1429,6 +1462,7 @@ int main(int argc, char **argv)
 		case 'n': count = strtoul(optarg, NULL, 0); break;
 		case 't': seconds = atof(optarg); break;
 		case 'v': verbose = 1; break;
+		case 'F': no_frags = 1; break;
 		default: usage();
 		}
 	}
