@@ -113,6 +113,32 @@ counters_nonzero()
 		END { print "" }' | fold -s -w 76
 }
 
+# state_sampler NS: every 2 s until $tmp/stop, how many lines of the
+# connection table are in each state, "ST COUNT" lines in $tmp/states.
+state_sampler()
+{
+	: >"$tmp/states"
+	while [ ! -e "$tmp/stop" ]; do
+		in_ns "$1" cat "$(proc_table $fam)" 2>/dev/null |
+			awk 'NR > 1 { n[$4]++ } END { for (s in n) print s, n[s] }' \
+			>>"$tmp/states"
+		sleep 2
+	done
+}
+
+# The most lines in each state at one time, from $tmp/states.
+states_seen()
+{
+	awk 'BEGIN {
+		split("01 ESTABLISHED 02 SYN_SENT 03 SYN_RECV 04 FIN_WAIT1 05 FIN_WAIT2 06 TIME_WAIT 07 CLOSE 08 CLOSE_WAIT 09 LAST_ACK 0A LISTEN 0B CLOSING", a)
+		for (i = 1; i < 22; i += 2) name[a[i]] = a[i + 1]
+	}
+	$2 > max[$1] { max[$1] = $2 }
+	END { for (s in max) printf "%s %s=%d\n", s, name[s], max[s] }' \
+		"$tmp/states" | sort | cut -d' ' -f2 | tr '\n' ' '
+	echo
+}
+
 # Lines of the connection table in NS that should be gone by now.
 leftovers()
 {
@@ -217,6 +243,9 @@ fuzz_run()
 	xfer_loop lo $dns $dns 127.0.0.1 6002 &
 	xl=$!
 	bg_add $xl
+	state_sampler $dns &
+	ss=$!
+	bg_add $ss
 
 	# Its output goes out as it comes: if the kernel dies, the last
 	# frames sent (-v) and the progress so far are on the console.
@@ -230,6 +259,8 @@ fuzz_run()
 	grep -q 'established [1-9]' "$tmp/fuzz" ||
 		fail "$what: the fuzzer established no connection"
 
+	bg_wait $ss
+	echo "DUT states, most at once: $(states_seen)"
 	echo "DUT counters:"
 	counters_nonzero $dns | show
 	kill -TERM $serve 2>/dev/null
