@@ -192,7 +192,7 @@ fuzz_run()
 	cns=fzc-$$
 	rm -f "$tmp/stop"
 
-	echo "== run: $what, ${seconds}s (replay: fuzz.sh -f $fam -s $seed -T $seconds)"
+	echo "== run: $what, ${seconds}s (replay: fuzz.sh -f $fam -s $seed -T $seconds$fuzz_opts)"
 	if ! ns_new $dns || ! ns_new $fns || ! ns_new $cns ||
 	   ! ip link add vd netns $dns type veth peer name vf netns $fns ||
 	   ! ip link add vc netns $dns type veth peer name vx netns $cns; then
