@@ -13,7 +13,8 @@
 #   client  10.9.1.2, the client of one real transfer at a time over vc;
 #           another transfer runs over the DUT's loopback.
 # Each run passes when every real transfer verified (cftcp_xfer, 2 MiB
-# each way, one after another for the whole run), the kernel logged no
+# each way, one after another for the whole run), every segment cftcp sent
+# the fuzzer had a right checksum, the kernel logged no
 # BUG, WARNING, KASAN, Oops or the like, and once the timers are shortened
 # (sysctls) every connection, request and TIME_WAIT entry of the DUT and
 # the client goes away. Against Linux TCP (-f tcp, protocol 6), whose
@@ -258,6 +259,10 @@ fuzz_run()
 	[ $frc -eq 0 ] || fail "$what: pktfuzz exit $frc"
 	grep -q 'established [1-9]' "$tmp/fuzz" ||
 		fail "$what: the fuzzer established no connection"
+	if [ $fam = cftcp ] && ! tail -n 2 "$tmp/fuzz" |
+			grep -q ' 0 with a bad checksum'; then
+		fail "$what: the DUT sent segments with a bad checksum"
+	fi
 
 	bg_wait $ss
 	echo "DUT states, most at once: $(states_seen)"

@@ -174,7 +174,7 @@ static const char *doing = "";	/* the action, for -v */
 static struct {
 	unsigned long frames, datagrams, fragmented, segs_in, opened,
 		established, dut_opened, ooo, hostile, badsum, broken, dups,
-		floods, tw, garbage, rsts_in;
+		floods, tw, garbage, rsts_in, badsum_in;
 } st;
 
 /* The last frames sent (IP packets), for duplicates. */
@@ -354,13 +354,15 @@ static void send_datagram(const uint8_t *l4, int len, int how, int optwords)
 	st.fragmented++;
 }
 
-static uint16_t l4_csum(const uint8_t *l4, int len)
+/* The checksum of a segment from @src to @dst (0 when one in it is right). */
+static uint16_t csum_from(uint32_t src, uint32_t dst, const uint8_t *l4,
+			  int len)
 {
 	uint8_t ph[12];
 	uint32_t sum;
 
-	memcpy(ph, &our_ip, 4);
-	memcpy(ph + 4, &dut_ip, 4);
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
 	ph[8] = 0;
 	ph[9] = ipproto;
 	ph[10] = len >> 8;
@@ -368,6 +370,11 @@ static uint16_t l4_csum(const uint8_t *l4, int len)
 	sum = csum_add_bytes(ph, 12, 0);
 	sum = csum_add_bytes(l4, len, sum);
 	return ~csum_fold16(sum) & 0xffff;
+}
+
+static uint16_t l4_csum(const uint8_t *l4, int len)
+{
+	return csum_from(our_ip, dut_ip, l4, len);
 }
 
 static void seg_init(struct seg *s, const struct conn *c, uint8_t flags)
@@ -712,6 +719,11 @@ static void sniff(int wait_ms)
 		if (ihl < 20 || tot > n - (int)sizeof(struct ether_header) ||
 		    tot < ihl + 20)
 			continue;
+		/* Linux TCP leaves its checksum to the veth (partial) */
+		if (ipproto == IPPROTO_CFTCP &&
+		    csum_from(dut_ip, our_ip, (const uint8_t *)iph + ihl,
+			      tot - ihl))
+			st.badsum_in++;
 		on_dut_segment((const uint8_t *)iph + ihl, tot - ihl);
 	}
 	answer_due();
@@ -1132,9 +1144,9 @@ static int parse_mac(const char *s, unsigned char *mac)
 
 static void print_stats(void)
 {
-	printf("pktfuzz: %lu actions in %.1f s: %lu frames, %lu datagrams (%lu fragmented), %lu segments from the DUT (%lu RST)\n",
+	printf("pktfuzz: %lu actions in %.1f s: %lu frames, %lu datagrams (%lu fragmented), %lu segments from the DUT (%lu RST, %lu with a bad checksum)\n",
 	       actions, now() - t0, st.frames, st.datagrams, st.fragmented,
-	       st.segs_in, st.rsts_in);
+	       st.segs_in, st.rsts_in, st.badsum_in);
 	printf("pktfuzz: opened %lu, established %lu, DUT-opened %lu, out-of-order runs %lu, hostile %lu (bad checksum %lu, broken header %lu), duplicates %lu, floods %lu, at closed %lu, garbage %lu\n",
 	       st.opened, st.established, st.dut_opened, st.ooo, st.hostile,
 	       st.badsum, st.broken, st.dups, st.floods, st.tw, st.garbage);
