@@ -11,7 +11,10 @@
 #           10.9.0.2, an address only the DUT's neighbour table knows, and
 #           learns the DUT's sequence numbers from what comes back;
 #   client  10.9.1.2, the client of one real transfer at a time over vc;
-#           another transfer runs over the DUT's loopback.
+#           another transfer runs over the DUT's loopback. The fuzzer
+#           also watches vc from the client's side and sends the DUT, as
+#           the client, what must not harm a connection (copies of the
+#           client's frames, old data, RST and SYN far below RCV.NXT, ...).
 # Each run passes when every real transfer verified (cftcp_xfer, 2 MiB
 # each way, one after another for the whole run), every segment cftcp sent
 # the fuzzer had a right checksum, the kernel logged no
@@ -213,6 +216,7 @@ fuzz_run()
 	done
 	fmac=$(ip -n $fns link show dev vf | awk '/link\/ether/ { print $2 }')
 	dmac=$(ip -n $dns link show dev vd | awk '/link\/ether/ { print $2 }')
+	dcmac=$(ip -n $dns link show dev vc | awk '/link\/ether/ { print $2 }')
 	ip -n $dns neigh replace $PEER lladdr "$fmac" dev vd nud permanent
 
 	# Short enough that the fuzzer's abandoned connections end during
@@ -252,7 +256,8 @@ fuzz_run()
 	# frames sent (-v) and the progress so far are on the console.
 	# shellcheck disable=SC2086 # count, fuzz_opts: options or nothing
 	{ ip netns exec $fns "$FUZZ" -f $fam -s "$seed" -t "$seconds" $count \
-		$fuzz_opts fuzz -i vf -m "$dmac" -a $PEER -d $DUT 2>&1
+		$fuzz_opts fuzz -i vf -m "$dmac" -a $PEER -d $DUT \
+		-r "/run/netns/$cns,vx,$dcmac,$CLIENT,$DUTC" 2>&1
 	  echo $? >"$tmp/frc"; } | tee "$tmp/fuzz"
 	frc=$(cat "$tmp/frc")
 	touch "$tmp/stop"

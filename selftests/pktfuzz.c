@@ -3,8 +3,9 @@
  * pktfuzz: a packet fuzzer for cftcp (IP protocol 253) and, to prove the
  * fuzzer itself, for Linux TCP (protocol 6). Two roles in one program:
  *
- *   pktfuzz [-f cftcp|tcp] fuzz -i IFACE -m DUT_MAC -a OUR_IP -d DUT_IP
- *           [-s SEED] [-n COUNT] [-t SECONDS] [-v] [-F]
+ *   pktfuzz [-f cftcp|tcp] [-s SEED] [-n COUNT] [-t SECONDS] [-v] [-F]
+ *           fuzz -i IFACE -m DUT_MAC -a OUR_IP -d DUT_IP
+ *           [-r NETNS,IFACE,DUT_MAC,CLIENT_IP,DUT_IP]
  *	the attacker: runs in a network namespace whose interface has no IP
  *	address (OUR_IP exists only in the DUT's neighbour table, as for
  *	pktpeer), sends raw frames at the device under test (DUT) and
@@ -12,6 +13,10 @@
  *	sequence numbers of live connections. Stops after COUNT actions or
  *	SECONDS (default 30 s). -v prints every frame sent. -F sends no
  *	IP fragments (to look past a bug that reassembled segments hit).
+ *	-r: the real connections between CLIENT_IP (on IFACE in the network
+ *	namespace NETNS, a path such as /run/netns/NAME) and DUT_IP, which
+ *	the fuzzer watches there and attacks as the client, only in ways that
+ *	must leave their data intact (see below).
  *   pktfuzz [-f cftcp|tcp] serve -b DUT_IP -a PEER_IP [-s SEED] [-t SECONDS]
  *	the applications on the DUT: a listener on port 5000 that accepts and
  *	then echoes, reads, never reads, floods, half-closes, closes or
@@ -47,7 +52,12 @@
  *     ACKs carrying made-up cookies;
  *   - segments at connections the DUT has closed (TIME_WAIT, LAST_ACK):
  *     SYN above and below RCV.NXT, RST, data, FIN;
- *   - garbage: random bytes after the IP header, shorter than a header.
+ *   - garbage: random bytes after the IP header, shorter than a header;
+ *   - with -r, at real connections, as their client: copies of its recent
+ *     frames (exact, fragmented, or with a bad checksum), data entirely
+ *     below what the DUT has acknowledged, RST and SYN below RCV.NXT,
+ *     ACKs of data never sent, data with a bad checksum at RCV.NXT. None
+ *     of these may change a byte of the stream or end the connection.
  *
  * Replay: the seed is printed at the start ("seed N"); -s N makes the same
  * choices again. What the DUT does (its initial sequence numbers, timing)
@@ -65,6 +75,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -167,6 +178,13 @@ static struct conn conns[MAX_CONNS];
 static int sock, ifindex;
 static unsigned char dut_mac[6], my_mac[6];
 static uint32_t our_ip, dut_ip;
+
+/* Where frames go: from the fuzzer's address, or as a real client (-r). */
+struct path {
+	uint32_t src, dst;
+	int real;
+};
+static struct path fz_path, real_path, *cur = &fz_path;
 static double t0;
 static unsigned long actions;
 static const char *doing = "";	/* the action, for -v */
@@ -174,8 +192,33 @@ static const char *doing = "";	/* the action, for -v */
 static struct {
 	unsigned long frames, datagrams, fragmented, segs_in, opened,
 		established, dut_opened, ooo, hostile, badsum, broken, dups,
-		floods, tw, garbage, rsts_in, badsum_in;
+		floods, tw, garbage, rsts_in, badsum_in, real_in, real_out;
 } st;
+
+/*
+ * Real connections (-r), seen on the client's interface: the client's
+ * numbers from the frames it sends, the DUT's from those it receives.
+ */
+#define MAX_REAL	16
+#define OUR_TTL		255	/* marks what we send as the client */
+struct real {
+	int used;
+	uint16_t cport, dport;
+	uint32_t c_nxt, c_ack;	/* client: next seq, last ack sent */
+	uint32_t d_nxt, d_ack;	/* DUT: next seq, last ack (its RCV.NXT) */
+	int c_known, d_known;
+};
+
+static struct real reals[MAX_REAL];
+static int rsock = -1, rifindex;
+static unsigned char r_dut_mac[6], r_my_mac[6];
+static uint32_t r_client_ip, r_dut_ip;
+/* The client's last frames (IP packets) on real connections. */
+static struct {
+	int len;
+	uint8_t pkt[1514];
+} rring[8];
+static int rring_next;
 
 /* The last frames sent (IP packets), for duplicates. */
 static struct {
@@ -220,30 +263,46 @@ static void flags_str(int f, char *out)
 	*out = 0;
 }
 
-static void xmit(const uint8_t *pkt, int len)
+/* An IP packet in a frame to the DUT, through the fuzzer's veth or -r's. */
+static void xmit_on(int real, const uint8_t *pkt, int len)
 {
 	uint8_t frame[sizeof(struct ether_header) + 1514];
 	struct ether_header *eh = (void *)frame;
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
-		.sll_ifindex = ifindex,
+		.sll_ifindex = real ? rifindex : ifindex,
 		.sll_halen = 6,
 	};
 
 	if (len > 1500)
 		len = 1500;
-	memcpy(eh->ether_dhost, dut_mac, 6);
-	memcpy(eh->ether_shost, my_mac, 6);
+	memcpy(eh->ether_dhost, real ? r_dut_mac : dut_mac, 6);
+	memcpy(eh->ether_shost, real ? r_my_mac : my_mac, 6);
 	eh->ether_type = htons(ETHERTYPE_IP);
 	memcpy(frame + sizeof(*eh), pkt, len);
-	memcpy(sll.sll_addr, dut_mac, 6);
-	if (sendto(sock, frame, sizeof(*eh) + len, 0, (struct sockaddr *)&sll,
-		   sizeof(sll)) < 0 && errno != ENOBUFS)
+	memcpy(sll.sll_addr, eh->ether_dhost, 6);
+	if (sendto(real ? rsock : sock, frame, sizeof(*eh) + len, 0,
+		   (struct sockaddr *)&sll, sizeof(sll)) < 0 && errno != ENOBUFS)
 		die("pktfuzz: sendto");
 	st.frames++;
+}
+
+static void xmit(const uint8_t *pkt, int len)
+{
+	xmit_on(0, pkt, len);
 	ring[ring_next].len = len;
 	memcpy(ring[ring_next].pkt, pkt, len);
 	ring_next = (ring_next + 1) % RING;
+}
+
+static void xmit_path(const uint8_t *pkt, int len)
+{
+	if (cur->real) {
+		xmit_on(1, pkt, len);
+		st.real_out++;
+	} else {
+		xmit(pkt, len);
+	}
 }
 
 /* An IPv4 header for @paylen bytes at @off (bytes) of datagram @id. */
@@ -259,10 +318,10 @@ static int ip_header(uint8_t *p, int paylen, uint16_t id, int off, int mf,
 	iph->tot_len = htons(hlen + paylen);
 	iph->id = htons(id);
 	iph->frag_off = htons((off / 8) | (mf ? IP_MF : 0) | (df ? IP_DF : 0));
-	iph->ttl = 64;
+	iph->ttl = cur->real ? OUR_TTL : 64;
 	iph->protocol = ipproto;
-	iph->saddr = our_ip;
-	iph->daddr = dut_ip;
+	iph->saddr = cur->src;
+	iph->daddr = cur->dst;
 	memset(p + 20, 1, 4 * optwords);	/* NOPs */
 	if (optwords)
 		p[hlen - 1] = 0;		/* end of options */
@@ -285,7 +344,7 @@ static void send_datagram(const uint8_t *l4, int len, int how, int optwords)
 		int h = ip_header(pkt, len, id, 0, 0, chance(50), optwords);
 
 		memcpy(pkt + h, l4, len);
-		xmit(pkt, h + len);
+		xmit_path(pkt, h + len);
 		st.datagrams++;
 		return;
 	}
@@ -348,7 +407,7 @@ static void send_datagram(const uint8_t *l4, int len, int how, int optwords)
 
 		h = ip_header(pkt, pc[k].len, id, pc[k].off, mf, 0, optwords);
 		memcpy(pkt + h, l4 + pc[k].off, pc[k].len);
-		xmit(pkt, h + pc[k].len);
+		xmit_path(pkt, h + pc[k].len);
 	}
 	st.datagrams++;
 	st.fragmented++;
@@ -374,7 +433,7 @@ static uint16_t csum_from(uint32_t src, uint32_t dst, const uint8_t *l4,
 
 static uint16_t l4_csum(const uint8_t *l4, int len)
 {
-	return csum_from(our_ip, dut_ip, l4, len);
+	return csum_from(cur->src, cur->dst, l4, len);
 }
 
 static void seg_init(struct seg *s, const struct conn *c, uint8_t flags)
@@ -683,18 +742,252 @@ static void answer_due(void)
 	}
 }
 
+/* ---- Real connections (-r) ------------------------------------------------ */
+
+static struct real *real_find(uint16_t cport, uint16_t dport)
+{
+	int i, free_one = -1;
+
+	for (i = 0; i < MAX_REAL; i++) {
+		if (reals[i].used && reals[i].cport == cport &&
+		    reals[i].dport == dport)
+			return &reals[i];
+		if (!reals[i].used && free_one < 0)
+			free_one = i;
+	}
+	i = free_one >= 0 ? free_one : (int)below(MAX_REAL);
+	memset(&reals[i], 0, sizeof(reals[i]));
+	reals[i].used = 1;
+	reals[i].cport = cport;
+	reals[i].dport = dport;
+	return &reals[i];
+}
+
+/* A frame of a real connection, seen on the client's interface. */
+static void real_seen(uint8_t *ip, int tot, int outgoing)
+{
+	int ihl = (ip[0] & 15) * 4, doff, len;
+	uint8_t *th = ip + ihl;
+	uint32_t seq, ack, end;
+	struct real *r;
+	uint16_t c;
+
+	doff = (th[12] >> 4) * 4;
+	if (doff < 20 || ihl + doff > tot)
+		return;
+	len = tot - ihl - doff;
+	seq = ntohl(*(uint32_t *)(th + 4));
+	ack = ntohl(*(uint32_t *)(th + 8));
+	end = seq + len + !!(th[13] & F_SYN) + !!(th[13] & F_FIN);
+	st.real_in++;
+	if (outgoing) {
+		r = real_find(th[0] << 8 | th[1], th[2] << 8 | th[3]);
+		if (!r->c_known || (int32_t)(end - r->c_nxt) > 0)
+			r->c_nxt = end;
+		if (th[13] & F_ACK)
+			r->c_ack = ack;
+		r->c_known = 1;
+		/* Kept for copies, with the checksum the veth would fill in. */
+		if (tot <= 1500) {
+			th[16] = th[17] = 0;
+			c = htons(csum_from(r_client_ip, r_dut_ip, th, tot - ihl));
+			memcpy(th + 16, &c, 2);
+			rring[rring_next].len = tot;
+			memcpy(rring[rring_next].pkt, ip, tot);
+			rring_next = (rring_next + 1) % 8;
+		}
+	} else {
+		r = real_find(th[2] << 8 | th[3], th[0] << 8 | th[1]);
+		if (!r->d_known || (int32_t)(end - r->d_nxt) > 0)
+			r->d_nxt = end;
+		if ((th[13] & F_ACK) &&
+		    (!r->d_known || (int32_t)(ack - r->d_ack) > 0))
+			r->d_ack = ack;
+		if (th[13] & F_ACK)
+			r->d_known = 1;
+	}
+}
+
+/*
+ * At a real connection, as its client, what must not harm it. "Old" is at
+ * least 1 MiB below what the DUT acknowledged: outside any window it
+ * could have offered since, and never RCV.NXT - 1 (which resets a
+ * connection in CLOSE_WAIT and LAST_ACK in Linux).
+ */
+static void act_real(void)
+{
+	struct real *r = NULL;
+	uint8_t pkt[1514];
+	int i, k = below(MAX_REAL), len, ihl, what;
+	struct iphdr *iph = (void *)pkt;
+	struct seg s;
+
+	for (i = 0; i < MAX_REAL && !r; i++, k = (k + 1) % MAX_REAL)
+		if (reals[k].used && reals[k].c_known && reals[k].d_known)
+			r = &reals[k];
+	if (!r)
+		return;
+	doing = "real";
+	cur = &real_path;
+	seg_init(&s, NULL, F_ACK);
+	s.sport = r->cport;
+	s.dport = r->dport;
+	s.ack = r->c_ack;
+	switch ((what = below(8))) {
+	case 0:					/* a copy of a recent frame */
+	case 1:					/* the same, fragmented */
+	case 2:					/* the same, checksum wrong */
+		k = (rring_next + 7 - below(8)) % 8;
+		len = rring[k].len;
+		if (!len)
+			break;
+		memcpy(pkt, rring[k].pkt, len);
+		ihl = iph->ihl * 4;
+		if (verbose)
+			printf("%.3f #%lu real copy of a client frame (%s), len %d\n",
+			       now() - t0, actions,
+			       what == 0 ? "exact" : what == 1 ? "fragmented" :
+			       "checksum wrong", len);
+		if (what == 1) {
+			send_datagram(pkt + ihl, len - ihl, pick_frag(100), 0);
+			break;
+		}
+		if (what == 2 && len > ihl + 20) {
+			pkt[ihl + 20 + below(len - ihl - 20)] ^= 1 << below(8);
+			st.badsum++;
+		}
+		/* ours, not the client's, for the sniffer */
+		iph->ttl = OUR_TTL;
+		iph->check = 0;
+		iph->check = htons(~csum_fold16(csum_add_bytes(pkt, ihl, 0)) &
+				   0xffff);
+		xmit_on(1, pkt, len);
+		st.real_out++;
+		break;
+	case 3:					/* data long acknowledged */
+		s.dlen = 1 + below(1000);
+		s.seq = r->d_ack - s.dlen - (1 << 20) - below(1 << 20);
+		s.frag = pick_frag(30);
+		emit(&s);
+		break;
+	case 4:					/* RST and SYN below RCV.NXT */
+	case 5:
+		s.flags = chance(50) ? F_SYN : F_RST | (chance(50) ? F_ACK : 0);
+		s.seq = r->d_ack - (1 << 20) - below(1 << 20);
+		emit(&s);
+		break;
+	case 6:					/* ACK of data never sent */
+		s.seq = r->d_ack;
+		s.ack = r->d_nxt + (1 << 30) + below(1 << 20);
+		emit(&s);
+		break;
+	default:				/* data at RCV.NXT, checksum wrong */
+		s.seq = r->d_ack;
+		s.dlen = 1 + below(1400);
+		s.csum = 1;
+		emit(&s);
+		break;
+	}
+	cur = &fz_path;
+}
+
+/* Read up to 64 frames of the -r interface. */
+static void sniff_real(void)
+{
+	uint8_t buf[70000];
+	int frames;
+
+	for (frames = 0; frames < 64; frames++) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		struct iphdr *iph;
+		int n, tot, out;
+
+		n = recvfrom(rsock, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		if (n < (int)sizeof(struct ether_header) + 40 ||
+		    from.sll_protocol != htons(ETH_P_IP))
+			continue;
+		iph = (void *)(buf + sizeof(struct ether_header));
+		out = from.sll_pkttype == PACKET_OUTGOING;
+		tot = ntohs(iph->tot_len);
+		if (iph->version != 4 || iph->protocol != ipproto ||
+		    iph->saddr != (out ? r_client_ip : r_dut_ip) ||
+		    iph->daddr != (out ? r_dut_ip : r_client_ip) ||
+		    (ntohs(iph->frag_off) & (IP_MF | IP_OFFMASK)) ||
+		    tot > n - (int)sizeof(struct ether_header) ||
+		    tot < iph->ihl * 4 + 20 || iph->ttl == OUR_TTL)
+			continue;
+		real_seen((uint8_t *)iph, tot, out);
+	}
+}
+
+/* A packet socket on IFACE of another network namespace (-r). */
+static void real_setup(char *spec)
+{
+	char *ns = strtok(spec, ","), *ifn = strtok(NULL, ","),
+		*mac = strtok(NULL, ","), *cip = strtok(NULL, ","),
+		*dip = strtok(NULL, ",");
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int self, nsfd;
+	struct ifreq ifr;
+
+	if (!dip || sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &r_dut_mac[0],
+			   &r_dut_mac[1], &r_dut_mac[2], &r_dut_mac[3],
+			   &r_dut_mac[4], &r_dut_mac[5]) != 6) {
+		fprintf(stderr, "pktfuzz: -r NETNS,IFACE,DUT_MAC,CLIENT_IP,DUT_IP\n");
+		exit(2);
+	}
+	r_client_ip = inet_addr(cip);
+	r_dut_ip = inet_addr(dip);
+	self = open("/proc/self/ns/net", O_RDONLY);
+	nsfd = open(ns, O_RDONLY);
+	if (self < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNET))
+		die("pktfuzz: -r namespace");
+	/* ETH_P_ALL: only such sockets see what the client sends */
+	rsock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (rsock < 0)
+		die("pktfuzz: -r socket");
+	rifindex = if_nametoindex(ifn);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifn);
+	if (!rifindex || ioctl(rsock, SIOCGIFHWADDR, &ifr) < 0)
+		die("pktfuzz: -r interface");
+	memcpy(r_my_mac, ifr.ifr_hwaddr.sa_data, 6);
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = rifindex;
+	if (bind(rsock, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		die("pktfuzz: -r bind");
+	if (setns(self, CLONE_NEWNET))
+		die("pktfuzz: back to our namespace");
+	close(self);
+	close(nsfd);
+	real_path.src = r_client_ip;
+	real_path.dst = r_dut_ip;
+	real_path.real = 1;
+}
+
 /*
  * Read what the DUT sent us, 64 frames at most (a DUT that floods us must
  * not stop the fuzzing; what the socket drops only makes us lag behind),
- * then answer.
+ * then answer; and what passed on the real connections' interface.
  */
 static void sniff(int wait_ms)
 {
 	uint8_t buf[70000];
-	struct pollfd p = { .fd = sock, .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = sock, .events = POLLIN },
+		{ .fd = rsock, .events = POLLIN },
+	};
 	int frames;
 
-	if (poll(&p, 1, wait_ms) <= 0)
+	if (poll(p, 2, wait_ms) <= 0)
+		return;
+	if (p[1].revents & POLLIN)
+		sniff_real();
+	if (!(p[0].revents & POLLIN))
 		return;
 	for (frames = 0; frames < 64; frames++) {
 		struct sockaddr_ll from;
@@ -1103,7 +1396,9 @@ static void one_action(void)
 	int r = below(100);
 
 	actions++;
-	if (r < 10) {
+	if (rsock >= 0 && r < 6) {
+		act_real();
+	} else if (r < 10) {
 		act_open();
 	} else if (r < 35) {
 		c = conn_pick(C_EST);
@@ -1150,6 +1445,9 @@ static void print_stats(void)
 	printf("pktfuzz: opened %lu, established %lu, DUT-opened %lu, out-of-order runs %lu, hostile %lu (bad checksum %lu, broken header %lu), duplicates %lu, floods %lu, at closed %lu, garbage %lu\n",
 	       st.opened, st.established, st.dut_opened, st.ooo, st.hostile,
 	       st.badsum, st.broken, st.dups, st.floods, st.tw, st.garbage);
+	if (rsock >= 0)
+		printf("pktfuzz: real connections: %lu frames seen, %lu sent at them\n",
+		       st.real_in, st.real_out);
 	fflush(stdout);
 }
 
@@ -1162,8 +1460,9 @@ static int fuzz(int argc, char **argv, uint64_t seed, unsigned long count,
 	double end, next_stats;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "i:m:a:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:m:a:d:r:")) != -1) {
 		switch (opt) {
+		case 'r': real_setup(optarg); break;
 		case 'i': ifname = optarg; break;
 		case 'm':
 			if (parse_mac(optarg, dut_mac))
@@ -1176,6 +1475,8 @@ static int fuzz(int argc, char **argv, uint64_t seed, unsigned long count,
 	}
 	if (!ifname || !our_ip || !dut_ip)
 		return -1;
+	fz_path.src = our_ip;
+	fz_path.dst = dut_ip;
 
 	sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
 	if (sock < 0)
@@ -1448,7 +1749,7 @@ static int serve(int argc, char **argv, uint64_t seed, double seconds)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: pktfuzz [-f cftcp|tcp] [-s SEED] [-n COUNT] [-t SECONDS] [-v] [-F] fuzz -i IFACE -m DUT_MAC -a OUR_IP -d DUT_IP\n"
+		"usage: pktfuzz [-f cftcp|tcp] [-s SEED] [-n COUNT] [-t SECONDS] [-v] [-F] fuzz -i IFACE -m DUT_MAC -a OUR_IP -d DUT_IP [-r NETNS,IFACE,DUT_MAC,CLIENT_IP,DUT_IP]\n"
 		"       pktfuzz [-f cftcp|tcp] [-s SEED] [-t SECONDS] serve -b DUT_IP -a PEER_IP\n");
 	exit(2);
 }
