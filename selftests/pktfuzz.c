@@ -17,7 +17,7 @@
  *	namespace NETNS, a path such as /run/netns/NAME) and DUT_IP, which
  *	the fuzzer watches there and attacks as the client, only in ways that
  *	must leave their data intact (see below).
- *   pktfuzz [-f cftcp|tcp] serve -b DUT_IP -a PEER_IP [-s SEED] [-t SECONDS]
+ *   pktfuzz [-f cftcp|tcp] [-s SEED] [-t SECONDS] serve -b DUT_IP -a PEER_IP
  *	the applications on the DUT: a listener on port 5000 that accepts and
  *	then echoes, reads, never reads, floods, half-closes, closes or
  *	aborts (SO_LINGER 0) each connection; a listener on 5001 with
