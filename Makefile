@@ -90,8 +90,7 @@ fuzz: deps
 	mkdir -p $(BUILD)/logs
 	scripts/vm-run.sh --name fuzz -l $(BUILD)/logs/fuzz.console \
 		-t $$(($(FUZZ_SECONDS) + 600)) -- '$(FUZZ_CMD)'
-	@! grep -E 'BUG:|kernel BUG at|WARNING:|Oops|KASAN|UBSAN' \
-		$(BUILD)/logs/fuzz.console || { \
+	@scripts/check.sh --scan $(BUILD)/logs/fuzz.console || { \
 		echo "fuzz: kernel splat above (build/logs/fuzz.console)" >&2; \
 		exit 1; }
 

@@ -93,7 +93,7 @@ sysctl_set()
 # Kernel log lines that mean something went wrong in the kernel.
 splats()
 {
-	dmesg 2>/dev/null | grep -E 'BUG:|kernel BUG at|WARNING:|KASAN|UBSAN|Oops|general protection|refcount_t:|list_(add|del) corruption|Call Trace'
+	dmesg 2>/dev/null | grep -E 'BUG:|kernel BUG at|WARNING:|Oops|Call Trace|possible circular locking|detected stalls|blocked for more than|KASAN|UBSAN|KFENCE|general protection|Kernel panic|ODEBUG:|refcount_t:|list_(add|del) corruption'
 }
 
 # The DUT's counters that are not 0, NAME=VALUE, for the log.
