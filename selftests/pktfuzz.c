@@ -340,7 +340,7 @@ static void send_datagram(const uint8_t *l4, int len, int how, int optwords)
 
 	if (len < 16 || no_frags)
 		how = FRAG_NONE;
-	if (how == FRAG_NONE && len <= mtu) {
+	if (how == FRAG_NONE && len <= FRAG_MTU - 4 * optwords) {
 		int h = ip_header(pkt, len, id, 0, 0, chance(50), optwords);
 
 		memcpy(pkt + h, l4, len);
@@ -487,7 +487,7 @@ static void emit(struct seg *s)
 	}
 	if (no_frags && len > FRAG_MTU - 4 * s->ipopt) {
 		/* what one frame holds */
-		len = (FRAG_MTU - 4 * s->ipopt) & ~7;
+		len = FRAG_MTU - 4 * s->ipopt;
 		s->dlen = len - 20 - optpad;
 	}
 	memset(l4, 0, 20 + optpad);
