@@ -146,6 +146,8 @@ struct cftcp_sysctl {
 	int	keepalive_probes;
 	int	rmem_default;
 	int	wmem_default;
+	int	invalid_ratelimit;	/* ms between replies to bad segments */
+	int	challenge_ack_limit;	/* per second, INT_MAX: no limit */
 };
 
 /* Counters of /proc/net/cftcp_stat, in the order printed there. */
@@ -181,6 +183,18 @@ enum cftcp_mib_field {
 	CFTCP_MIB_ABORTONLINGER,
 	CFTCP_MIB_ABORTONTIMEOUT,
 	CFTCP_MIB_OUTOFWINDOW,
+	CFTCP_MIB_ZEROWINDOWDROP,
+	CFTCP_MIB_RCVQDROP,
+	CFTCP_MIB_OFODROP,
+	CFTCP_MIB_OFOPRUNED,
+	CFTCP_MIB_RCVCOLLAPSED,
+	CFTCP_MIB_PRUNECALLED,
+	CFTCP_MIB_ABORTONMEMORY,
+	CFTCP_MIB_ACKSKIPPEDSEQ,
+	CFTCP_MIB_ACKSKIPPEDSYNRECV,
+	CFTCP_MIB_ACKSKIPPEDTIMEWAIT,
+	CFTCP_MIB_ACKSKIPPEDCHALLENGE,
+	CFTCP_MIB_SYNCHALLENGE,
 	CFTCP_MIB_MAX
 };
 
@@ -250,7 +264,12 @@ struct cftcp_net {
 	u32				hash_rnd;
 
 	siphash_key_t			isn_key;
+	siphash_key_t			cookie_key[2];	/* SYN cookies */
 	atomic_t			tw_count;
+
+	/* RFC 5961 challenge ACKs left this second (challenge_ack_limit). */
+	u32				challenge_timestamp;
+	u32				challenge_count;
 };
 
 extern unsigned int cftcp_net_id;
@@ -292,6 +311,7 @@ struct cftcp_sock {
 	u32	snd_wnd;	/* peer's window, scaled to bytes */
 	u32	snd_wl1;	/* sequence number of the last window update */
 	u32	write_seq;	/* end of queued data */
+	u32	snd_sml;	/* end of the last small segment sent (Minshall) */
 	u32	max_window;
 	struct sk_buff *send_head;	/* first unsent skb, or NULL */
 
@@ -315,7 +335,8 @@ struct cftcp_sock {
 		fin_queued:1,	/* FIN is on the write queue */
 		fin_rcvd:1,	/* peer's FIN taken in order */
 		in_recovery:1,
-		user_bound:1;	/* port chosen through bind() */
+		user_bound:1,	/* port chosen through bind() */
+		syn_acked:1;	/* our SYN is acknowledged */
 
 	/* Retransmission, RFC 6298. */
 	u32	srtt_us;	/* smoothed RTT, 0 before a sample */
@@ -325,12 +346,13 @@ struct cftcp_sock {
 	bool	rtt_pending;	/* the SYN is being timed */
 	u8	retransmits;	/* timeouts in a row */
 	u8	probes_out;	/* unanswered window or keepalive probes */
+	u8	probe_backoff;	/* doublings of the window probe interval */
 	u8	dupacks;
 	u8	rtx_mode;	/* enum cftcp_rtx_mode */
 	u32	recover;	/* snd_nxt when recovery began */
 	unsigned long	retrans_stamp;	/* jiffies of first unacked rtx */
 	unsigned long	rcv_tstamp;	/* jiffies of last segment in */
-	unsigned long	challenge_stamp;	/* last challenge ACK */
+	u32	last_oow_ack_time;	/* jiffies of the last reply to a bad segment */
 
 	/* Delayed ACK. */
 	u8	ack_pending;	/* segments received since last ACK */
@@ -356,6 +378,7 @@ struct cftcp_sock {
 	spinlock_t		acceptq_lock;	/* acceptq, sk_ack_backlog */
 	struct list_head	acceptq;
 	struct list_head	accept_node;	/* child, on parent's acceptq */
+	unsigned long		cookie_stamp;	/* last SYN cookie sent, 0: none */
 
 	/* Statistics for CFTCP_INFO. */
 	u32	total_retrans;
@@ -387,10 +410,11 @@ static inline void cftcp_state_store(struct sock *sk, int state)
 	smp_store_release(&sk->sk_state, state);
 }
 
-/* Free a send queue skb and its share of sk_wmem_queued. */
+/* Free a send queue skb, its share of sk_wmem_queued and its memory. */
 static inline void cftcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
 {
 	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
 	__kfree_skb(skb);
 }
 
@@ -417,8 +441,10 @@ struct cftcp_req {
 	u8			snd_wscale;
 	u8			rcv_wscale;
 	u8			wscale_ok:1,
-				linked:1;	/* on the listener's synq */
+				linked:1,	/* on the listener's synq */
+				cookie:1;	/* rebuilt from a SYN cookie */
 	u8			num_timeout;
+	u32			last_oow_ack_time;
 	unsigned long		expires;
 	unsigned long		sent;		/* first SYN-ACK, jiffies */
 	unsigned long		rtx_stamp;	/* last SYN-ACK, jiffies */
@@ -439,6 +465,7 @@ struct cftcp_tw {
 	u32			rcv_wnd;	/* bytes */
 	u8			rcv_wscale;
 	u8			reuse:1;
+	u32			last_oow_ack_time;
 	struct rcu_head		rcu;
 };
 
@@ -494,6 +521,11 @@ void cftcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 void cftcp_send_ack_reply(struct net *net, struct sk_buff *skb, u32 seq,
 			  u32 ack, u32 win);
 int cftcp_send_synack_req(struct net *net, struct cftcp_req *req);
+bool cftcp_rate_limited(struct cftcp_net *cn, int mib, u32 *last);
+bool cftcp_challenge_ack_allowed(struct cftcp_net *cn);
+bool cftcp_oow_rate_limited(struct cftcp_net *cn, const struct sk_buff *skb,
+			    int mib, u32 *last);
+void cftcp_send_challenge_ack(struct sock *sk);
 void cftcp_send_fin(struct sock *sk);
 void cftcp_push(struct sock *sk);
 void __cftcp_push(struct sock *sk, bool force);
@@ -558,6 +590,11 @@ void cftcp_listen_stop(struct sock *sk);
 struct sock *cftcp_accept_dequeue(struct sock *sk);
 void cftcp_req_put(struct cftcp_req *req);
 void cftcp_req_kill(struct cftcp_req *req);
+int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb);
+
+/* syncookie.c: SYN cookies. */
+void cftcp_cookie_synack(struct sock *lsk, struct sk_buff *skb);
+bool cftcp_cookie_ack(struct sock *lsk, struct sk_buff *skb);
 
 /* timewait.c: TIME_WAIT entries and their reaper. */
 void cftcp_time_wait(struct sock *sk);
@@ -572,6 +609,18 @@ void cftcp_proc_net_exit(struct net *net);
 int cftcp_sysctl_net_init(struct cftcp_net *cn);
 void cftcp_sysctl_net_exit(struct cftcp_net *cn);
 void cftcp_sysctl_defaults(struct cftcp_sysctl *s);
+int cftcp_sysctl_global_init(void);
+void cftcp_sysctl_global_exit(void);
+
+/* mem.c: protocol memory accounting and orphans. */
+extern long cftcp_sysctl_mem[3];
+extern int cftcp_max_orphans;
+void cftcp_mem_proto_init(struct proto *prot);
+int cftcp_mem_init(void);
+void cftcp_mem_exit(void);
+bool cftcp_orphan(struct sock *sk);
+void cftcp_orphan_done(struct sock *sk);
+bool cftcp_orphan_out_of_resources(struct sock *sk);
 
 /* info.c: CFTCP_INFO. */
 void cftcp_get_info(struct sock *sk, struct cftcp_info *info);

@@ -101,9 +101,13 @@ static int __init cftcp_init(void)
 	BUILD_BUG_ON(sizeof(struct sockaddr_cftcp) !=
 		     sizeof(struct sockaddr_in));
 
-	err = proto_register(&cftcp_prot, 1);
+	err = cftcp_mem_init();
 	if (err)
 		return err;
+	cftcp_mem_proto_init(&cftcp_prot);
+	err = proto_register(&cftcp_prot, 1);
+	if (err)
+		goto out_mem;
 	err = register_pernet_subsys(&cftcp_net_ops);
 	if (err)
 		goto out_proto;
@@ -114,11 +118,16 @@ static int __init cftcp_init(void)
 		goto out_pernet;
 	}
 	cftcp_family_ops.family = cftcp_family;
-	err = sock_register(&cftcp_family_ops);
+	err = cftcp_sysctl_global_init();
 	if (err)
 		goto out_inet;
+	err = sock_register(&cftcp_family_ops);
+	if (err)
+		goto out_sysctl;
 	return 0;
 
+out_sysctl:
+	cftcp_sysctl_global_exit();
 out_inet:
 	inet_del_protocol(&cftcp_protocol, cftcp_ipproto);
 	synchronize_net();
@@ -126,17 +135,21 @@ out_pernet:
 	unregister_pernet_subsys(&cftcp_net_ops);
 out_proto:
 	proto_unregister(&cftcp_prot);
+out_mem:
+	cftcp_mem_exit();
 	return err;
 }
 
 static void __exit cftcp_exit(void)
 {
 	sock_unregister(cftcp_family);
+	cftcp_sysctl_global_exit();
 	inet_del_protocol(&cftcp_protocol, cftcp_ipproto);
 	synchronize_net();
 	unregister_pernet_subsys(&cftcp_net_ops);
 	rcu_barrier();	/* sockets are freed after a grace period */
 	proto_unregister(&cftcp_prot);
+	cftcp_mem_exit();
 }
 
 module_init(cftcp_init);

@@ -513,6 +513,7 @@ int cftcp_hash_net_init(struct cftcp_net *cn)
 	spin_lock_init(&cn->lhash_lock);
 	spin_lock_init(&cn->bhash_lock);
 	get_random_bytes(&cn->isn_key, sizeof(cn->isn_key));
+	get_random_bytes(cn->cookie_key, sizeof(cn->cookie_key));
 	cn->hash_rnd = get_random_u32();
 	cn->port_offset = get_random_u32();
 	return 0;

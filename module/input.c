@@ -131,8 +131,19 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 		cftcp_send_ack(sk);
 		return false;
 	}
-	if (seq_before(ack, cs->snd_una))
+	if (seq_before(ack, cs->snd_una)) {
+		/* RFC 5961 5.2: an ACK more than the largest window the peer
+		 * ever offered below SND.UNA (never more than what it has
+		 * acknowledged) is blind injection: drop, challenge.
+		 */
+		u32 max_win = min_t(u64, cs->max_window, cs->bytes_acked);
+
+		if (seq_before(ack, cs->snd_una - max_win)) {
+			cftcp_send_challenge_ack(sk);
+			return false;
+		}
 		return true;	/* old duplicate: ignore the ACK field */
+	}
 
 	/*
 	 * Window update (RFC 9293 3.10.7.4), with Linux's
@@ -152,6 +163,13 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 		cs->max_window = max(cs->max_window, wnd);
 	}
 
+	/* An acceptable ACK answers the peer's side of any probe (Linux's
+	 * tcp_ack()): a receiver that keeps its window closed but answers
+	 * is kept as long as it answers (RFC 1122 4.2.2.17).
+	 */
+	cs->probes_out = 0;
+	if (cs->rtx_mode == CFTCP_RTX_PROBE)
+		cs->retrans_stamp = 0;
 	acked = ack - cs->snd_una;
 	if (!acked) {
 		/* RFC 5681 duplicate ACK: no data, no window change, data
@@ -179,7 +197,6 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 
 	cs->retransmits = 0;
 	cs->retrans_stamp = 0;
-	cs->probes_out = 0;
 
 	if (cs->in_recovery) {
 		if (!seq_before(ack, cs->recover))
@@ -262,6 +279,18 @@ static void cftcp_fin(struct sock *sk)
 	}
 }
 
+/*
+ * Queued data may start before rcv_nxt: an skb that overlaps what is
+ * already in is queued whole and readers skip its first bytes by their
+ * offset from its seq (cftcp_recvmsg()), as Linux's tcp_recvmsg() does.
+ * Nothing here moves skb->data, so a received skb may be nonlinear (IP
+ * fragments, page-based NIC buffers, GRO) anywhere past its headers.
+ */
+static u32 cftcp_skb_end(const struct sk_buff *skb)
+{
+	return CFTCP_SKB_CB(skb)->seq + skb->len;
+}
+
 /* Take in-order data (and FIN) from @skb; true if @skb was kept. */
 static bool cftcp_queue_in_order(struct sock *sk, struct sk_buff *skb,
 				 bool owned)
@@ -271,12 +300,12 @@ static bool cftcp_queue_in_order(struct sock *sk, struct sk_buff *skb,
 	bool fin = cb->flags & CFTCP_FLAG_FIN;
 	bool kept = false;
 
-	if (skb->len) {
+	if (seq_after(cftcp_skb_end(skb), cs->rcv_nxt)) {
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		if (!owned)
 			skb_set_owner_r(skb, sk);
-		cs->rcv_nxt = cb->seq + skb->len;
-		cs->bytes_received += skb->len;
+		cs->bytes_received += cftcp_skb_end(skb) - cs->rcv_nxt;
+		cs->rcv_nxt = cftcp_skb_end(skb);
 		kept = true;
 	}
 	if (fin)
@@ -300,10 +329,6 @@ static void cftcp_ooo_drain(struct sock *sk)
 		if (!seq_after(cb->end_seq, cs->rcv_nxt)) {
 			kfree_skb(skb);
 			continue;
-		}
-		if (cs->rcv_nxt != cb->seq) {
-			__skb_pull(skb, cs->rcv_nxt - cb->seq);
-			cb->seq = cs->rcv_nxt;
 		}
 		if (!cftcp_queue_in_order(sk, skb, true))
 			kfree_skb(skb);
@@ -351,8 +376,8 @@ static void cftcp_ooo_insert(struct sock *sk, struct sk_buff *skb)
 /*
  * A segment whose buffer is far larger than its data (a few bytes in a
  * 64 KiB loopback skb) would use up the receive buffer that the window
- * promised: keep a right-sized copy instead, always when the buffer is
- * four times the data, and when memory is short (@tight) if it helps.
+ * promised: keep a right-sized linear copy instead, always when the buffer
+ * is four times the data, and when memory is short (@tight) if it helps.
  * NULL if memory is short for the copy too.
  */
 static struct sk_buff *cftcp_condense(struct sk_buff *skb, bool tight)
@@ -377,16 +402,142 @@ static struct sk_buff *cftcp_condense(struct sk_buff *skb, bool tight)
 	return nskb;
 }
 
-static bool cftcp_rmem_full(const struct sock *sk, const struct sk_buff *skb)
+/* Largest data a collapsed skb takes: one order-2 allocation. */
+#define CFTCP_COLLAPSE_MAX	SKB_WITH_OVERHEAD(PAGE_SIZE << 2)
+
+/*
+ * Copy the unread bytes of the receive queue into as few linear skbs as
+ * they fit in, so that many small segments (a peer sending one byte at a
+ * time) cost their data and not their buffers (Linux's tcp_collapse()).
+ * The copies start at copied_seq; a FIN stays on the last one. Stops, with
+ * the queue intact, if memory is short.
+ */
+static void cftcp_collapse(struct sock *sk)
 {
-	/* The window promised half the free buffer; allow for overhead. */
-	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-	       2 * READ_ONCE(sk->sk_rcvbuf);
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct sk_buff *skb, *nskb, *tmp;
+	u32 seq = cs->copied_seq;
+	struct sk_buff_head fresh;
+	u32 end = cs->rcv_nxt - cs->fin_rcvd;
+	unsigned int truesize = 0;
+
+	if (skb_queue_len(q) < 2 || !seq_after(end, seq))
+		return;
+	skb_queue_walk(q, skb)
+		truesize += skb->truesize;
+	/* Nothing to win: the queue is already about its data's size. */
+	if (truesize <= SKB_TRUESIZE(end - seq) + (end - seq) / 8)
+		return;
+
+	__skb_queue_head_init(&fresh);
+	skb = skb_peek(q);
+	while (seq_before(seq, end)) {
+		u32 size = min_t(u32, end - seq, CFTCP_COLLAPSE_MAX);
+
+		nskb = alloc_skb(size, GFP_ATOMIC);
+		if (!nskb)
+			goto fail;
+		memset(nskb->cb, 0, sizeof(struct cftcp_skb_cb));
+		CFTCP_SKB_CB(nskb)->seq = seq;
+		while (nskb->len < size) {
+			u32 off, n;
+
+			while (!seq_before(seq, cftcp_skb_end(skb)))
+				skb = skb->next;
+			off = seq - CFTCP_SKB_CB(skb)->seq;
+			n = min_t(u32, skb->len - off, size - nskb->len);
+			if (skb_copy_bits(skb, off, skb_put(nskb, n), n)) {
+				kfree_skb(nskb);
+				goto fail;
+			}
+			seq += n;
+		}
+		CFTCP_SKB_CB(nskb)->end_seq = seq;
+		__skb_queue_tail(&fresh, nskb);
+	}
+	if (cs->fin_rcvd) {
+		CFTCP_SKB_CB(skb_peek_tail(&fresh))->flags |= CFTCP_FLAG_FIN;
+		CFTCP_SKB_CB(skb_peek_tail(&fresh))->end_seq++;
+	}
+
+	/* Free the old buffers first: their memory pays for the new ones. */
+	skb_queue_walk_safe(q, skb, tmp) {
+		__skb_unlink(skb, q);
+		CFTCP_INC_STATS(cn, CFTCP_MIB_RCVCOLLAPSED);
+		__kfree_skb(skb);
+	}
+	while ((nskb = __skb_dequeue(&fresh))) {
+		/* The old buffers paid for these: charge them even if the
+		 * protocol is over its limit now.
+		 */
+		sk_rmem_schedule(sk, nskb, nskb->truesize);
+		__skb_queue_tail(q, nskb);
+		skb_set_owner_r(nskb, sk);
+	}
+	return;
+fail:
+	__skb_queue_purge(&fresh);
+}
+
+/*
+ * Drop out-of-order data from its far end until @need bytes of receive
+ * memory are free (Linux's tcp_prune_ofo_queue()); true if it dropped any.
+ */
+static bool cftcp_ooo_prune(struct sock *sk, unsigned int need)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct rb_node *node;
+	bool pruned = false;
+
+	while ((node = rb_last(&cs->ooo_queue))) {
+		struct sk_buff *skb = rb_to_skb(node);
+
+		rb_erase(node, &cs->ooo_queue);
+		kfree_skb(skb);
+		pruned = true;
+		if (atomic_read(&sk->sk_rmem_alloc) + need <=
+		    READ_ONCE(sk->sk_rcvbuf))
+			break;
+	}
+	if (pruned)
+		CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_OFOPRUNED);
+	return pruned;
+}
+
+/*
+ * Room for @skb in the receive buffer and in the protocol's memory
+ * (Linux's tcp_try_rmem_schedule()): over SO_RCVBUF, or refused memory,
+ * first collapse the receive queue, then drop out-of-order data. False if
+ * there is still no room. @ooo: @skb is out-of-order data, which never
+ * causes in-order data to be dropped for it.
+ */
+static bool cftcp_rmem_over(struct sock *sk, struct sk_buff *skb)
+{
+	return atomic_read(&sk->sk_rmem_alloc) > READ_ONCE(sk->sk_rcvbuf) ||
+	       !sk_rmem_schedule(sk, skb, skb->truesize);
+}
+
+static bool cftcp_rmem_room(struct sock *sk, struct sk_buff *skb, bool ooo)
+{
+	if (!cftcp_rmem_over(sk, skb))
+		return true;
+	CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_PRUNECALLED);
+	cftcp_collapse(sk);
+	while (cftcp_rmem_over(sk, skb))
+		if (ooo || !cftcp_ooo_prune(sk, skb->truesize))
+			return false;
+	return true;
 }
 
 /*
  * Segment text (RFC 9293 3.10.7.4 seventh step) and FIN. Consumes @skb.
- * Out-of-order data is kept and answered with an immediate duplicate ACK;
+ * Data beyond the right edge of the window we advertised is cut off
+ * (3.10.7.4: "segments with higher beginning sequence numbers ... should
+ * be held for later processing" only within the window); in-order data at
+ * a zero window is dropped and answered with an ACK. Out-of-order data is
+ * kept while memory allows and answered with an immediate duplicate ACK;
  * in-order data is acknowledged at once during quickack, after every
  * second segment, when it fills a hole, or else by the delayed ACK timer.
  */
@@ -394,6 +545,8 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	u32 right = cs->rcv_wup + cs->rcv_wnd;
 	bool filled_hole;
 
 	cb->flags &= ~CFTCP_FLAG_SYN;
@@ -403,38 +556,52 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		cftcp_send_ack(sk);
 		return;
 	}
-	if (seq_before(cb->seq, cs->rcv_nxt)) {
-		u32 n = min_t(u32, cs->rcv_nxt - cb->seq, skb->len);
-
-		if (!pskb_pull(skb, n)) {
+	if (skb->len && !seq_after(right, seq_after(cb->seq, cs->rcv_nxt) ?
+					   cb->seq : cs->rcv_nxt)) {
+		/* No room at all in the window (a bare FIN is still taken). */
+		CFTCP_INC_STATS(cn, seq_after(cb->seq, cs->rcv_nxt) ?
+				    CFTCP_MIB_OUTOFWINDOW :
+				    CFTCP_MIB_ZEROWINDOWDROP);
+		kfree_skb(skb);
+		cftcp_send_ack(sk);
+		return;
+	}
+	if (seq_after(cftcp_skb_end(skb), right)) {
+		/* Beyond the right edge, and so is the FIN if any. */
+		if (pskb_trim(skb, right - cb->seq)) {
 			kfree_skb(skb);
 			return;
 		}
-		cb->seq += n;
+		cb->flags &= ~CFTCP_FLAG_FIN;
+		cb->end_seq = right;
 	}
-	skb = cftcp_condense(skb, cftcp_rmem_full(sk, skb));
+	skb = cftcp_condense(skb, atomic_read(&sk->sk_rmem_alloc) +
+				  skb->truesize > READ_ONCE(sk->sk_rcvbuf));
 	if (!skb)
 		return;
 	cb = CFTCP_SKB_CB(skb);
 
-	if (cb->seq != cs->rcv_nxt) {
-		/* Out of order: kept only while it leaves half the buffer's
-		 * overhead allowance for the data that fills the hole.
-		 */
-		if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-		    READ_ONCE(sk->sk_rcvbuf))
-			kfree_skb(skb);
-		else
+	if (seq_after(cb->seq, cs->rcv_nxt)) {
+		if (cftcp_rmem_room(sk, skb, true)) {
 			cftcp_ooo_insert(sk, skb);
+		} else {
+			CFTCP_INC_STATS(cn, CFTCP_MIB_OFODROP);
+			kfree_skb(skb);
+		}
 		cftcp_send_ack(sk);
 		return;
 	}
-	/* In order and over the buffer: what waits beyond a hole goes first
-	 * (Linux prunes its out-of-order queue too); data in the window that
-	 * the reader is owed is never refused.
-	 */
-	if (skb->len && cftcp_rmem_full(sk, skb))
-		cftcp_ooo_purge(sk);
+	if (skb->len && !skb_queue_empty(&sk->sk_receive_queue) &&
+	    !cftcp_rmem_room(sk, skb, false)) {
+		/* Still no room: the peer sends it again. */
+		CFTCP_INC_STATS(cn, CFTCP_MIB_RCVQDROP);
+		kfree_skb(skb);
+		cftcp_send_ack(sk);
+		return;
+	}
+	if (skb->len && skb_queue_empty(&sk->sk_receive_queue))
+		/* An empty queue always takes what the window allowed. */
+		sk_rmem_schedule(sk, skb, skb->truesize);
 
 	if (!cftcp_queue_in_order(sk, skb, false))
 		kfree_skb(skb);

@@ -399,15 +399,101 @@ int cftcp_send_synack_req(struct net *net, struct cftcp_req *req)
 	return 0;
 }
 
+/* ---- Replies to unacceptable segments ------------------------------- */
+
+/* At most one reply per invalid_ratelimit ms through @last (jiffies). */
+bool cftcp_rate_limited(struct cftcp_net *cn, int mib, u32 *last)
+{
+	u32 val = READ_ONCE(*last);
+
+	if (val) {
+		s32 elapsed = (s32)((u32)jiffies - val);
+
+		if (elapsed >= 0 &&
+		    elapsed < msecs_to_jiffies(READ_ONCE(cn->sysctl.invalid_ratelimit))) {
+			CFTCP_INC_STATS(cn, mib);
+			return true;
+		}
+	}
+	/* Lockless for requests and TIME_WAIT entries. */
+	WRITE_ONCE(*last, (u32)jiffies ?: 1);
+	return false;
+}
+
+/*
+ * Linux's tcp_oow_rate_limited(): the ACK answering an out-of-window or
+ * otherwise unacceptable segment is rate-limited per connection, so that
+ * two ends that disagree cannot ping-pong ACKs at line rate; a data
+ * segment (no SYN) is always answered, as no loop is made of those.
+ */
+bool cftcp_oow_rate_limited(struct cftcp_net *cn, const struct sk_buff *skb,
+			    int mib, u32 *last)
+{
+	const struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !(cb->flags & CFTCP_FLAG_SYN))
+		return false;
+	return cftcp_rate_limited(cn, mib, last);
+}
+
+/* The namespace's quota of challenge ACKs per second (RFC 5961 7). */
+bool cftcp_challenge_ack_allowed(struct cftcp_net *cn)
+{
+	u32 limit = READ_ONCE(cn->sysctl.challenge_ack_limit);
+	u32 now = jiffies / HZ, count;
+
+	if (limit == INT_MAX)
+		return true;
+	if (now != READ_ONCE(cn->challenge_timestamp)) {
+		WRITE_ONCE(cn->challenge_timestamp, now);
+		WRITE_ONCE(cn->challenge_count,
+			   (limit + 1) / 2 + get_random_u32_below(limit ?: 1));
+	}
+	count = READ_ONCE(cn->challenge_count);
+	if (!count)
+		return false;
+	WRITE_ONCE(cn->challenge_count, count - 1);
+	return true;
+}
+
+/*
+ * RFC 5961 challenge ACK (for an in-window RST or SYN, or an ACK far
+ * below SND.UNA): at most one per invalid_ratelimit per connection, and
+ * challenge_ack_limit per second in the namespace, as Linux 6.1.
+ */
+void cftcp_send_challenge_ack(struct sock *sk)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+
+	if (cftcp_rate_limited(cn, CFTCP_MIB_ACKSKIPPEDCHALLENGE,
+			       &cftcp_sk(sk)->last_oow_ack_time))
+		return;
+	if (!cftcp_challenge_ack_allowed(cn))
+		return;
+	CFTCP_INC_STATS(cn, CFTCP_MIB_CHALLENGEACK);
+	cftcp_send_ack(sk);
+}
+
 /* ---- The send queue --------------------------------------------------- */
 
+/*
+ * A send queue skb for @size bytes, its memory scheduled against the
+ * protocol's limits and the socket's memory cgroup (@force: charged even
+ * over them, for the FIN that must go).
+ */
 static struct sk_buff *cftcp_alloc_data_skb(struct sock *sk, int size,
-					    gfp_t gfp)
+					    gfp_t gfp, bool force)
 {
 	struct sk_buff *skb = alloc_skb_fclone(CFTCP_MAX_HEADER + size, gfp);
 
 	if (!skb)
 		return NULL;
+	if (!sk_wmem_schedule(sk, skb->truesize) && !force) {
+		__kfree_skb(skb);
+		sk->sk_prot->enter_memory_pressure(sk);
+		sk_stream_moderate_sndbuf(sk);
+		return NULL;
+	}
 	skb_reserve(skb, CFTCP_MAX_HEADER);
 	memset(CFTCP_SKB_CB(skb), 0, sizeof(struct cftcp_skb_cb));
 	return skb;
@@ -419,6 +505,7 @@ static void cftcp_queue_skb(struct sock *sk, struct sk_buff *skb)
 
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
 	if (!cs->send_head)
 		cs->send_head = skb;
 }
@@ -433,7 +520,7 @@ static int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	u32 rest = skb->len - len;
 	struct sk_buff *nskb;
 
-	nskb = cftcp_alloc_data_skb(sk, rest, GFP_ATOMIC);
+	nskb = cftcp_alloc_data_skb(sk, rest, GFP_ATOMIC, false);
 	if (!nskb)
 		return -ENOMEM;
 	skb_put_data(nskb, skb->data + len, rest);
@@ -446,6 +533,7 @@ static int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	skb_trim(skb, len);
 	__skb_queue_after(&sk->sk_write_queue, skb, nskb);
 	sk_wmem_queued_add(sk, nskb->truesize);
+	sk_mem_charge(sk, nskb->truesize);
 	return 0;
 }
 
@@ -474,23 +562,33 @@ void __cftcp_push(struct sock *sk, bool force)
 			/* Sender silly window avoidance: send a part only
 			 * if it is a full segment, or if nothing is out and
 			 * the window is at least half the largest seen.
+			 * When all the data fits but its FIN does not, the
+			 * data goes alone (Linux's tcp_write_wakeup()).
 			 */
-			if (usable && usable < skb->len &&
-			    (force || usable >= cs->mss ||
+			usable = min(usable, skb->len);
+			if (usable &&
+			    (force || usable >= cs->mss || usable == skb->len ||
 			     (!in_flight && usable >= cs->max_window / 2)) &&
 			    !cftcp_fragment(sk, skb, usable))
 				continue;
 			break;
 		}
+		/* Nagle, with Minshall's rule (Linux's tcp_nagle_check()):
+		 * a short segment waits only while an earlier short one is
+		 * unacknowledged.
+		 */
 		if (skb->len < cs->mss && !cs->nodelay && in_flight &&
+		    seq_after(cs->snd_sml, cs->snd_una) &&
 		    !(cb->flags & CFTCP_FLAG_FIN) &&
 		    skb_queue_is_last(&sk->sk_write_queue, skb))
-			break;	/* Nagle: wait for the ACK of what is out */
+			break;
 
 		if (cftcp_transmit_skb(sk, skb, true, GFP_ATOMIC) == -ENOBUFS)
 			break;
 		cb->sent = 1;
 		cb->when = jiffies;
+		if (skb->len < cs->mss)
+			cs->snd_sml = cb->end_seq;
 		cs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
 		if (seq_after(cb->end_seq, cs->snd_nxt))
@@ -566,7 +664,7 @@ void cftcp_send_fin(struct sock *sk)
 		struct sk_buff *skb;
 
 		skb = cftcp_alloc_data_skb(sk, 0, sk->sk_allocation |
-					   __GFP_NOFAIL);
+					   __GFP_NOFAIL, true);
 		CFTCP_SKB_CB(skb)->seq = cs->write_seq;
 		CFTCP_SKB_CB(skb)->end_seq = cs->write_seq + 1;
 		CFTCP_SKB_CB(skb)->flags = CFTCP_FLAG_FIN | CFTCP_FLAG_ACK;
@@ -609,7 +707,7 @@ int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_memory;
 			skb = cftcp_alloc_data_skb(sk, cs->mss,
-						   sk->sk_allocation);
+						   sk->sk_allocation, false);
 			if (!skb)
 				goto wait_for_memory;
 			CFTCP_SKB_CB(skb)->seq = cs->write_seq;

@@ -344,6 +344,18 @@ static const char * const cftcp_mib_names[] = {
 	[CFTCP_MIB_ABORTONLINGER]	= "AbortOnLinger",
 	[CFTCP_MIB_ABORTONTIMEOUT]	= "AbortOnTimeout",
 	[CFTCP_MIB_OUTOFWINDOW]		= "OutOfWindow",
+	[CFTCP_MIB_ZEROWINDOWDROP]	= "ZeroWindowDrop",
+	[CFTCP_MIB_RCVQDROP]	= "RcvQDrop",
+	[CFTCP_MIB_OFODROP]	= "OFODrop",
+	[CFTCP_MIB_OFOPRUNED]	= "OfoPruned",
+	[CFTCP_MIB_RCVCOLLAPSED]	= "RcvCollapsed",
+	[CFTCP_MIB_PRUNECALLED]	= "PruneCalled",
+	[CFTCP_MIB_ABORTONMEMORY]	= "AbortOnMemory",
+	[CFTCP_MIB_ACKSKIPPEDSEQ]	= "ACKSkippedSeq",
+	[CFTCP_MIB_ACKSKIPPEDSYNRECV]	= "ACKSkippedSynRecv",
+	[CFTCP_MIB_ACKSKIPPEDTIMEWAIT]	= "ACKSkippedTimeWait",
+	[CFTCP_MIB_ACKSKIPPEDCHALLENGE]	= "ACKSkippedChallenge",
+	[CFTCP_MIB_SYNCHALLENGE]	= "SYNChallenge",
 };
 
 static int cftcp_stat_show(struct seq_file *seq, void *v)

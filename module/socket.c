@@ -34,6 +34,11 @@ static void cftcp_sock_destruct(struct sock *sk)
 	__skb_queue_purge(&sk->sk_receive_queue);
 	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
 	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
+	sk_mem_reclaim_final(sk);
+	WARN_ON_ONCE(sk->sk_forward_alloc);
+	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
+	WARN_ON_ONCE(sk->sk_wmem_queued);
+	sk_sockets_allocated_dec(sk);
 }
 
 static void cftcp_init_sock_fields(struct sock *sk)
@@ -48,8 +53,12 @@ static void cftcp_init_sock_fields(struct sock *sk)
 	sk->sk_write_space = cftcp_write_space;
 	sk->sk_destruct = cftcp_sock_destruct;
 	sk->sk_backlog_rcv = cftcp_backlog_rcv;
-	sk->sk_rcvbuf = READ_ONCE(cn->sysctl.rmem_default);
-	sk->sk_sndbuf = READ_ONCE(cn->sysctl.wmem_default);
+	/* No larger than what SO_RCVBUF and SO_SNDBUF could ask for. */
+	sk->sk_rcvbuf = min_t(u32, READ_ONCE(cn->sysctl.rmem_default),
+			      2 * READ_ONCE(sysctl_rmem_max));
+	sk->sk_sndbuf = min_t(u32, READ_ONCE(cn->sysctl.wmem_default),
+			      2 * READ_ONCE(sysctl_wmem_max));
+	sk_sockets_allocated_inc(sk);
 
 	inet->uc_ttl = -1;
 	inet->mc_loop = 1;
@@ -271,6 +280,7 @@ static int cftcp_v4_connect(struct sock *sk, struct sockaddr_cftcp *usin)
 	cs->snd_una = cs->iss;
 	cs->snd_nxt = cs->iss + 1;
 	cs->write_seq = cs->iss + 1;
+	cs->snd_sml = cs->iss + 1;
 	cs->rcv_wscale = cftcp_choose_wscale(sk);
 	cs->retransmits = 0;
 	cs->rto = cftcp_rto_initial(sk);

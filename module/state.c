@@ -105,6 +105,7 @@ void cftcp_destroy_sock(struct sock *sk)
 	cftcp_clear_timers(sk);
 	cftcp_unhash(sk);
 	cftcp_purge_queues(sk);
+	cftcp_orphan_done(sk);
 	sock_put(sk);
 }
 
@@ -228,6 +229,7 @@ static u32 cftcp_unread(const struct sock *sk)
 void cftcp_close(struct sock *sk, long timeout)
 {
 	struct cftcp_net *cn = cftcp_sk_net(sk);
+	bool oom;
 	int state;
 
 	lock_sock(sk);
@@ -265,7 +267,7 @@ void cftcp_close(struct sock *sk, long timeout)
 adjudge_to_death:
 	state = sk->sk_state;
 	sock_hold(sk);
-	sock_orphan(sk);
+	oom = cftcp_orphan(sk);
 	release_sock(sk);
 
 	local_bh_disable();
@@ -273,6 +275,16 @@ adjudge_to_death:
 	/* Closed by a segment or timer while we slept: already freed. */
 	if (state != CFTCP_CLOSE && sk->sk_state == CFTCP_CLOSE)
 		goto out;
+
+	if (oom && sk->sk_state != CFTCP_CLOSE) {
+		/* Too many orphans or no memory: give up at once. */
+		CFTCP_INC_STATS(cn, CFTCP_MIB_ABORTONMEMORY);
+		if (cftcp_need_reset(sk->sk_state) ||
+		    (1 << sk->sk_state) & (CFTCPF(CLOSING) | CFTCPF(LAST_ACK)))
+			cftcp_send_active_reset(sk, GFP_ATOMIC);
+		cftcp_purge_queues(sk);
+		cftcp_set_state(sk, CFTCP_CLOSE);
+	}
 
 	if (sk->sk_state == CFTCP_FIN_WAIT2) {
 		int tmo = cftcp_fin_timeout(sk);
@@ -323,6 +335,7 @@ int cftcp_disconnect(struct sock *sk, int flags)
 	sock_reset_flag(sk, SOCK_DONE);
 	cs->fin_rcvd = 0;
 	cs->fin_queued = 0;
+	cs->syn_acked = 0;
 	cs->retransmits = 0;
 	cs->srtt_us = 0;
 	cs->rttvar_us = 0;
@@ -403,6 +416,7 @@ int cftcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 
 	if (th->ack) {
 		cs->snd_una = cb->ack_seq;
+		cs->syn_acked = 1;
 		cftcp_init_wl(cs, skb);
 		if (cs->rtt_pending && !cs->retransmits)
 			cftcp_rtt_sample(sk, jiffies - cs->rtt_start);
@@ -437,19 +451,6 @@ static bool cftcp_sequence_ok(const struct cftcp_sock *cs, u32 seq, u32 end)
 
 	return !seq_before(end, cs->rcv_wup) &&
 	       !seq_after(seq, cs->rcv_nxt + win);
-}
-
-/* RFC 5961 challenge ACK, at most one per 500 ms per connection. */
-static void cftcp_challenge_ack(struct sock *sk)
-{
-	struct cftcp_sock *cs = cftcp_sk(sk);
-
-	if (cs->challenge_stamp &&
-	    time_before(jiffies, cs->challenge_stamp + HZ / 2))
-		return;
-	cs->challenge_stamp = jiffies ?: 1;
-	CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_CHALLENGEACK);
-	cftcp_send_ack(sk);
 }
 
 static void cftcp_fin_acked(struct sock *sk, struct sk_buff *skb)
@@ -506,8 +507,16 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	/* First, check the sequence number. */
 	if (!cftcp_sequence_ok(cs, cb->seq, cb->end_seq)) {
 		CFTCP_INC_STATS(cn, CFTCP_MIB_OUTOFWINDOW);
-		if (!th->rst)
+		if (th->rst)
+			return 0;
+		if (cb->flags & CFTCP_FLAG_SYN) {
+			CFTCP_INC_STATS(cn, CFTCP_MIB_SYNCHALLENGE);
+			cftcp_send_challenge_ack(sk);
+		} else if (!cftcp_oow_rate_limited(cn, skb,
+						   CFTCP_MIB_ACKSKIPPEDSEQ,
+						   &cs->last_oow_ack_time)) {
 			cftcp_send_ack(sk);
+		}
 		return 0;
 	}
 	cs->rcv_tstamp = jiffies;
@@ -522,13 +531,14 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		if (cb->seq == cs->rcv_nxt)
 			cftcp_reset(sk, skb);
 		else
-			cftcp_challenge_ack(sk);
+			cftcp_send_challenge_ack(sk);
 		return 0;
 	}
 
 	/* Fourth, a SYN in a synchronized state: challenge ACK (RFC 5961 4). */
 	if (cb->flags & CFTCP_FLAG_SYN) {
-		cftcp_challenge_ack(sk);
+		CFTCP_INC_STATS(cn, CFTCP_MIB_SYNCHALLENGE);
+		cftcp_send_challenge_ack(sk);
 		return 0;
 	}
 
@@ -543,6 +553,7 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			return 0;
 		}
 		cs->snd_una = cb->ack_seq;
+		cs->syn_acked = 1;
 		cs->snd_wnd = (u32)ntohs(th->window) << cs->snd_wscale;
 		cs->max_window = max(cs->max_window, cs->snd_wnd);
 		cftcp_init_wl(cs, skb);

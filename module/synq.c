@@ -13,6 +13,7 @@
  */
 #include <linux/slab.h>
 #include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
 
 #include "cftcp.h"
@@ -26,6 +27,7 @@ void cftcp_listener_init(struct sock *sk)
 	cs->synq_len = 0;
 	spin_lock_init(&cs->acceptq_lock);
 	INIT_LIST_HEAD(&cs->acceptq);
+	cs->cookie_stamp = 0;
 }
 
 void cftcp_req_put(struct cftcp_req *req)
@@ -115,7 +117,13 @@ static void cftcp_req_timer(struct timer_list *t)
 	cftcp_req_put(req);	/* the timer's */
 }
 
-/* RFC 9293 3.10.7.2: a segment for a listener that matches no request. */
+/*
+ * RFC 9293 3.10.7.2: a segment for a listener that matches no request. As
+ * Linux's tcp_conn_request(), a SYN is answered with a SYN cookie instead
+ * of a request when the sysctl says always (2), or when the half-open
+ * queue is full and it says 1; a SYN that reopens TIME_WAIT always gets a
+ * request. With syncookies 0 a SYN finding the queue full is dropped.
+ */
 int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 {
 	struct cftcp_sock *lcs = cftcp_sk(lsk);
@@ -123,31 +131,47 @@ int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	const struct cftcphdr *th = cftcp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
 	struct cftcp_net *cn = cftcp_sk_net(lsk);
+	const struct rtable *rt = skb_rtable(skb);
 	u16 mss = CFTCP_DEFAULT_MSS;
+	bool want_cookie = false;
 	bool wscale_ok = false;
 	struct cftcp_req *req;
+	int qmax, syncookies;
 	u8 wscale = 0;
-	int qmax;
 
 	if (th->rst)
 		goto drop;
 	if (th->ack) {
+		if (!th->syn && cftcp_cookie_ack(lsk, skb))
+			return 0;
 		cftcp_send_reset_reply(sock_net(lsk), skb);
 		goto drop;
 	}
 	if (!th->syn)
 		goto drop;
+	/* Never answer a SYN sent to a broadcast or multicast address. */
+	if (rt && (rt->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST)))
+		goto listen_drop;
 
+	/* n+1 requests fit a backlog of n; max_syn_backlog caps it. */
+	qmax = min_t(int, READ_ONCE(lsk->sk_max_ack_backlog) + 1,
+		     READ_ONCE(cn->sysctl.max_syn_backlog));
+	syncookies = READ_ONCE(cn->sysctl.syncookies);
+	if (!cb->tw_isn &&
+	    (syncookies == 2 || READ_ONCE(lcs->synq_len) >= qmax)) {
+		if (!syncookies) {
+			CFTCP_INC_STATS(cn, CFTCP_MIB_REQQFULLDROP);
+			goto listen_drop;
+		}
+		want_cookie = true;
+	}
 	if (sk_acceptq_is_full(lsk)) {
 		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENOVERFLOWS);
 		goto listen_drop;
 	}
-	/* n+1 requests fit a backlog of n; max_syn_backlog caps it. */
-	qmax = min_t(int, READ_ONCE(lsk->sk_max_ack_backlog) + 1,
-		     READ_ONCE(cn->sysctl.max_syn_backlog));
-	if (!cb->tw_isn && READ_ONCE(lcs->synq_len) >= qmax) {
-		CFTCP_INC_STATS(cn, CFTCP_MIB_REQQFULLDROP);
-		goto listen_drop;
+	if (want_cookie) {
+		cftcp_cookie_synack(lsk, skb);
+		goto drop;
 	}
 
 	req = kzalloc(sizeof(*req), GFP_ATOMIC);
@@ -173,9 +197,16 @@ int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 
 	spin_lock_bh(&lcs->synq_lock);
 	if (lcs->synq_len >= qmax && !cb->tw_isn) {
+		/* Filled up since the check above. */
 		spin_unlock_bh(&lcs->synq_lock);
+		sock_put(lsk);
+		kfree(req);
+		if (syncookies) {
+			cftcp_cookie_synack(lsk, skb);
+			goto drop;
+		}
 		CFTCP_INC_STATS(cn, CFTCP_MIB_REQQFULLDROP);
-		goto free_req;
+		goto listen_drop;
 	}
 	if (!cftcp_ehash_insert(cn, &req->hnode)) {
 		spin_unlock_bh(&lcs->synq_lock);
@@ -260,8 +291,10 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 
 	cs->iss = req->iss;
 	cs->snd_una = req->iss + 1;
+	cs->syn_acked = 1;
 	cs->snd_nxt = req->iss + 1;
 	cs->write_seq = req->iss + 1;
+	cs->snd_sml = req->iss + 1;
 	cs->irs = req->irs;
 	cs->rcv_nxt = req->irs + 1;
 	cs->copied_seq = cs->rcv_nxt;
@@ -278,7 +311,7 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 		cs->rcv_mss = min(cs->rcv_mss, cs->user_mss);
 	cftcp_sync_mss(child, req->mss);
 	cs->rcv_tstamp = jiffies;
-	if (!req->num_timeout)
+	if (!req->num_timeout && !req->cookie)
 		cftcp_rtt_sample(child, jiffies - req->sent);
 
 	cftcp_state_store(child, CFTCP_SYN_RECV);
@@ -294,12 +327,10 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 	const struct cftcphdr *th = cftcp_hdr(skb);
 	struct sock *lsk = req->listener;
-	struct cftcp_sock *lcs = cftcp_sk(lsk);
 	struct cftcp_net *cn = cftcp_sk_net(lsk);
 	struct net *net = sock_net(lsk);
 	u32 rcv_nxt = req->irs + 1;
 	u32 wnd = cftcp_initial_window(READ_ONCE(lsk->sk_rcvbuf), 0);
-	struct sock *child;
 
 	if (READ_ONCE(lsk->sk_state) != CFTCP_LISTEN) {
 		cftcp_req_kill(req);
@@ -321,7 +352,9 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 	if (seq_before(cb->end_seq, rcv_nxt) ||
 	    seq_after(cb->seq, rcv_nxt + wnd)) {
 		CFTCP_INC_STATS(cn, CFTCP_MIB_OUTOFWINDOW);
-		if (!th->rst)
+		if (!th->rst &&
+		    !cftcp_oow_rate_limited(cn, skb, CFTCP_MIB_ACKSKIPPEDSYNRECV,
+					    &req->last_oow_ack_time))
 			cftcp_send_ack_reply(net, skb, req->iss + 1, rcv_nxt,
 					     wnd);
 		goto drop;
@@ -330,7 +363,11 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 		if (cb->seq == rcv_nxt) {
 			CFTCP_INC_STATS(cn, CFTCP_MIB_ATTEMPTFAILS);
 			cftcp_req_kill(req);
-		} else {
+		} else if (!cftcp_rate_limited(cn, CFTCP_MIB_ACKSKIPPEDCHALLENGE,
+					       &req->last_oow_ack_time) &&
+			   cftcp_challenge_ack_allowed(cn)) {
+			/* RFC 5961 3.2, whatever the RST carries. */
+			CFTCP_INC_STATS(cn, CFTCP_MIB_CHALLENGEACK);
 			cftcp_send_ack_reply(net, skb, req->iss + 1, rcv_nxt,
 					     wnd);
 		}
@@ -349,9 +386,32 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 		cftcp_send_reset_reply(net, skb);
 		goto drop;
 	}
+	return cftcp_req_complete(req, skb);
+
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/*
+ * The handshake of @req ended with @skb, its ACK (which may carry data or
+ * a FIN): a connection socket takes the request's place in the 4-tuple
+ * table and joins the accept queue. A request rebuilt from a SYN cookie
+ * (on the caller's stack, in no table or queue) gets a new place instead.
+ * Consumes @skb.
+ */
+int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
+{
+	struct sock *lsk = req->listener;
+	struct cftcp_sock *lcs = cftcp_sk(lsk);
+	struct cftcp_net *cn = cftcp_sk_net(lsk);
+	struct sock *child;
+	bool hashed;
 
 	/* Accept queue full: drop the ACK, keep the request; a SYN-ACK
 	 * retransmission will draw another ACK (tcp_abort_on_overflow=0).
+	 * From a cookie nothing is kept: the peer's next segment (data, or
+	 * the ACK again) tries once more while the cookie is valid.
 	 */
 	if (sk_acceptq_is_full(lsk)) {
 		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENOVERFLOWS);
@@ -366,8 +426,13 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 	}
 	/* Locked before it is visible: segments racing in wait for it. */
 	bh_lock_sock(child);
-	if (!cftcp_ehash_replace(cn, &req->hnode, &cftcp_sk(child)->hnode)) {
-		/* Another CPU completed this request first. */
+	if (req->cookie)
+		hashed = cftcp_ehash_insert(cn, &cftcp_sk(child)->hnode);
+	else
+		hashed = cftcp_ehash_replace(cn, &req->hnode,
+					     &cftcp_sk(child)->hnode);
+	if (!hashed) {
+		/* Another CPU completed this request (or cookie) first. */
 		bh_unlock_sock(child);
 		cftcp_state_store(child, CFTCP_CLOSE);
 		sk_free(child);
@@ -376,11 +441,13 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 	sock_hold(child);			/* the table's */
 	cftcp_bind_inherit(child, lsk);
 	cftcp_set_state(child, CFTCP_ESTABLISHED);
-	cftcp_req_put(req);			/* the table's, for the request */
-	if (cftcp_synq_unlink(req))
-		cftcp_req_put(req);
-	if (del_timer(&req->timer))
-		cftcp_req_put(req);
+	if (!req->cookie) {
+		cftcp_req_put(req);		/* the table's, for the request */
+		if (cftcp_synq_unlink(req))
+			cftcp_req_put(req);
+		if (del_timer(&req->timer))
+			cftcp_req_put(req);
+	}
 	CFTCP_INC_STATS(cn, CFTCP_MIB_PASSIVEOPENS);
 
 	/* The ACK may carry data or a FIN. */
@@ -401,7 +468,7 @@ int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 		sock_hold(child);
 		bh_lock_sock(child);
 		cftcp_abort(child, ECONNRESET);
-		sock_orphan(child);
+		cftcp_orphan(child);
 		cftcp_destroy_sock(child);
 		bh_unlock_sock(child);
 		sock_put(child);
@@ -464,7 +531,7 @@ void cftcp_listen_stop(struct sock *lsk)
 		bh_lock_sock(child);
 		sock_hold(child);
 		cftcp_disconnect(child, O_NONBLOCK);
-		sock_orphan(child);
+		cftcp_orphan(child);
 		cftcp_destroy_sock(child);	/* the accept queue's ref */
 		bh_unlock_sock(child);
 		local_bh_enable();

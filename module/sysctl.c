@@ -8,6 +8,10 @@
  * EINVAL and leaves the value alone. rto_min_ms may not exceed rto_max_ms:
  * writes to either are checked against the other under cftcp_rto_lock.
  * Readers elsewhere use READ_ONCE() on single fields and take no lock.
+ *
+ * Two settings are the host's, as tcp_mem and tcp_max_orphans are, and
+ * appear in the initial namespace only: mem (pages, three values) and
+ * max_orphans (mem.c).
  */
 #include <linux/kernel.h>
 #include <linux/mutex.h>
@@ -37,6 +41,8 @@ void cftcp_sysctl_defaults(struct cftcp_sysctl *s)
 	s->keepalive_probes = 9;
 	s->rmem_default = 212992;
 	s->wmem_default = 212992;
+	s->invalid_ratelimit = 500;
+	s->challenge_ack_limit = INT_MAX;
 }
 
 /* Bounds of the files; the lower ones of 0 and 1 are SYSCTL_ZERO/ONE. */
@@ -149,6 +155,8 @@ static const struct ctl_table cftcp_sysctl_template[] = {
 	CFTCP_SYSCTL(keepalive_probes, SYSCTL_ONE, &cftcp_s8_max),
 	CFTCP_SYSCTL(rmem_default, &cftcp_buf_min, &cftcp_buf_max),
 	CFTCP_SYSCTL(wmem_default, &cftcp_buf_min, &cftcp_buf_max),
+	CFTCP_SYSCTL(invalid_ratelimit, SYSCTL_ZERO, &cftcp_rto_max_hi),
+	CFTCP_SYSCTL(challenge_ack_limit, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	{ }
 };
 
@@ -183,4 +191,40 @@ void cftcp_sysctl_net_exit(struct cftcp_net *cn)
 	unregister_net_sysctl_table(cn->sysctl_hdr);
 	cn->sysctl_hdr = NULL;
 	kfree(table);
+}
+
+static unsigned long cftcp_mem_max = LONG_MAX / PAGE_SIZE;
+static struct ctl_table_header *cftcp_global_hdr;
+
+static struct ctl_table cftcp_global_table[] = {
+	{
+		.procname	= "mem",
+		.data		= cftcp_sysctl_mem,
+		.maxlen		= sizeof(cftcp_sysctl_mem),
+		.mode		= 0644,
+		.proc_handler	= proc_doulongvec_minmax,
+		.extra2		= &cftcp_mem_max,
+	},
+	{
+		.procname	= "max_orphans",
+		.data		= &cftcp_max_orphans,
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_INT_MAX,
+	},
+	{ }
+};
+
+int cftcp_sysctl_global_init(void)
+{
+	cftcp_global_hdr = register_net_sysctl(&init_net, "net/cftcp",
+					       cftcp_global_table);
+	return cftcp_global_hdr ? 0 : -ENOMEM;
+}
+
+void cftcp_sysctl_global_exit(void)
+{
+	unregister_net_sysctl_table(cftcp_global_hdr);
 }

@@ -42,6 +42,7 @@ void cftcp_arm_rtx(struct sock *sk, unsigned long when)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
 	cs->rtx_mode = CFTCP_RTX_DATA;
+	cs->probe_backoff = 0;
 	sk_reset_timer(sk, &cs->rtx_timer, jiffies + when);
 }
 
@@ -153,6 +154,8 @@ static void cftcp_retransmit_timeout(struct sock *sk)
 
 	/* Every expiry counts, the one that gives up too (as Linux). */
 	CFTCP_INC_STATS(cn, CFTCP_MIB_TIMEOUTS);
+	if (cftcp_is_orphan(sk) && cftcp_orphan_out_of_resources(sk))
+		return;
 	if (cs->retransmits >= cftcp_max_retries(sk) ||
 	    cftcp_user_timeout_expired(sk)) {
 		cftcp_write_err(sk);
@@ -162,7 +165,7 @@ static void cftcp_retransmit_timeout(struct sock *sk)
 	/* The SYN is the oldest thing unacknowledged until the handshake
 	 * ends, even after a close() in SYN_RECV moved on to FIN_WAIT1.
 	 */
-	if (sk->sk_state == CFTCP_SYN_SENT || cs->snd_una == cs->iss) {
+	if (!cs->syn_acked) {
 		if (!cftcp_send_syn(sk)) {
 			cs->total_retrans++;
 			CFTCP_INC_STATS(cn, CFTCP_MIB_RETRANSSEGS);
@@ -196,6 +199,7 @@ static void cftcp_probe_timeout(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	unsigned long when;
+	int max;
 
 	if (!cs->send_head || cs->snd_una != cs->snd_nxt ||
 	    cftcp_snd_space(cs)) {
@@ -205,19 +209,35 @@ static void cftcp_probe_timeout(struct sock *sk)
 		 */
 		cs->rtx_mode = CFTCP_RTX_NONE;
 		cs->probes_out = 0;
+		cs->probe_backoff = 0;
 		__cftcp_push(sk, true);
 		return;
 	}
-	if (cs->probes_out >= cftcp_max_retries(sk) ||
-	    cftcp_user_timeout_expired(sk)) {
+	/*
+	 * Linux's tcp_probe_timer(): answered probes go on for ever, but an
+	 * orphan gives up once its backed-off interval reached rto_max and
+	 * it backed off orphan_retries times, answered or not.
+	 */
+	if (cftcp_is_orphan(sk) && cftcp_orphan_out_of_resources(sk))
+		return;
+	max = cftcp_max_retries(sk);
+	when = max_t(unsigned long, cs->rto, cftcp_ms_to_jiffies(200));
+	if (cftcp_is_orphan(sk) &&
+	    (when << min_t(u8, cs->probe_backoff, 31)) >= cftcp_rto_max(sk) &&
+	    cs->probe_backoff >= max) {
+		cftcp_write_err(sk);
+		return;
+	}
+	if (cs->probes_out >= max || cftcp_user_timeout_expired(sk)) {
 		cftcp_write_err(sk);
 		return;
 	}
 	if (!cs->retrans_stamp)
 		cs->retrans_stamp = jiffies ?: 1;
 	cftcp_send_probe(sk);
-	when = max_t(unsigned long, cs->rto, cftcp_ms_to_jiffies(200));
-	when = min_t(unsigned long, when << min_t(u8, cs->probes_out, 16),
+	if (cs->probe_backoff < READ_ONCE(cftcp_sk_net(sk)->sysctl.retries2))
+		cs->probe_backoff++;
+	when = min_t(unsigned long, when << min_t(u8, cs->probe_backoff, 31),
 		     cftcp_rto_max(sk));
 	cs->rtx_mode = CFTCP_RTX_PROBE;
 	sk_reset_timer(sk, &cs->rtx_timer, jiffies + when);

@@ -168,8 +168,10 @@ int cftcp_tw_rcv(struct cftcp_tw *tw, struct sk_buff *skb)
 	 */
 	if (th->ack)
 		cftcp_tw_reschedule(tw, cftcp_tw_len(cn));
-	cftcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
-			     tw->rcv_wnd >> tw->rcv_wscale);
+	if (!cftcp_oow_rate_limited(cn, skb, CFTCP_MIB_ACKSKIPPEDTIMEWAIT,
+				    &tw->last_oow_ack_time))
+		cftcp_send_ack_reply(net, skb, tw->snd_nxt, tw->rcv_nxt,
+				     tw->rcv_wnd >> tw->rcv_wscale);
 drop:
 	kfree_skb(skb);
 	return 0;

@@ -5,8 +5,8 @@
 # runs every selftests/host/*.sh (two-VM tests), scans every VM console for
 # kernel splats and prints one KTAP stream on stdout, ending with the line
 # "N passed, N failed, N skipped".  Progress goes to stderr, logs to
-# build/check/$KVER/.  Exits non-zero on any failure or splat, or when no
-# test ran.
+# build/check/$KVER/.  Exits non-zero on any failure, skip or splat, or
+# when no test ran.
 #
 # usage: scripts/check.sh
 #        scripts/check.sh --scan LOG...   print the kernel splats in console
@@ -144,7 +144,9 @@ finish()
 		printf '%s\n' "$r"
 	done
 	echo "$passed passed, $failed failed, $skipped skipped"
-	if [ "$failed" -ne 0 ] || [ $((passed + failed)) -eq 0 ]; then
+	# A skipped test did not run: a green run means every test ran.
+	if [ "$failed" -ne 0 ] || [ "$skipped" -ne 0 ] ||
+	   [ $((passed + failed)) -eq 0 ]; then
 		exit 1
 	fi
 	exit 0

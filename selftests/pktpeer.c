@@ -11,6 +11,17 @@
  *
  * Script lines (one per line, # starts a comment):
  *   send FLAGS [seq=E] [ack=E] [win=E] [mss=N] [ws=N] [len=N] [badsum]
+ *        [off=E] [frag=N] [fragrev] [repeat=N] [step=N] [gap=USECS]
+ *                             payload byte i is 'a'+(off+i)%26 (off: the
+ *                             stream offset of the first byte, default 0);
+ *                             frag=N sends the IP datagram as two
+ *                             fragments, the first with N bytes of IP
+ *                             payload (a multiple of 8), fragrev sends the
+ *                             second first; repeat=N sends N segments,
+ *                             each step (default len) bytes after the last,
+ *                             gap microseconds apart (default 0)
+ *   drain SECS [ack=E] [win=E] read this connection's segments until none
+ *                             came for SECS; the last one must match
  *   expect FLAGS [seq=E] [ack=E] [win=E] [len=N] [mss=N] [ws=N]
  *          [timeout=SECS] [mingap=SECS] [maxgap=SECS]
  *   expect-none SECS          no segment of this connection for SECS
@@ -27,7 +38,8 @@
  *   sleep SECS
  *   echo TEXT
  * FLAGS are letters of S (SYN) A (ACK) F (FIN) R (RST) P (PSH), or "."
- * for none; expect compares them exactly. E is a sum like rseq+1 or
+ * for none; expect compares them exactly, but for PSH if they end in "~"
+ * (stacks differ on which segments of a write carry PSH). E is a sum like rseq+1 or
  * x-5 of numbers and names: rseq rack rwin rlen (the last segment
  * expected) and names from set. mingap/maxgap bound the time since the
  * previous expect. Segments of the DUT for another pair of ports than
@@ -165,6 +177,7 @@ static int parse_flags(const char *s)
 		case 'R': f |= F_RST; break;
 		case 'P': f |= F_PSH; break;
 		case '.': break;
+		case '~': break;	/* see do_expect() */
 		default: fail("bad flags '%s'", s);
 		}
 	}
@@ -228,16 +241,90 @@ static int has_word(char **argv, int argc, const char *w)
 	return 0;
 }
 
+static void send_frame(const unsigned char *frame, size_t len)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = ifindex,
+		.sll_halen = 6,
+	};
+
+	memcpy(sll.sll_addr, dut_mac, 6);
+	if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll,
+		   sizeof(sll)) < 0) {
+		perror("pktpeer: sendto");
+		exit(2);
+	}
+}
+
+static void ip_header(struct iphdr *iph, int plen, int frag_off, int id)
+{
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tot_len = htons(sizeof(*iph) + plen);
+	iph->id = htons(id);
+	iph->frag_off = htons(frag_off);
+	iph->ttl = 64;
+	iph->protocol = ipproto;
+	iph->saddr = src_ip;
+	iph->daddr = dst_ip;
+	iph->check = 0;
+	iph->check = htons(~csum_fold16(csum_add_bytes(iph, sizeof(*iph), 0)) &
+			   0xffff);
+}
+
+/*
+ * Send the segment @th of @tlen bytes in one IP datagram, or as two
+ * fragments split after @frag bytes of IP payload (@rev: second first).
+ */
+static void send_ip(const unsigned char *th, int tlen, int frag, int rev)
+{
+	static int ip_id = 1;
+	unsigned char frame[2][1600];
+	size_t flen[2];
+	int i, n = 1;
+
+	for (i = 0; i < 2; i++) {
+		struct ether_header *eh = (void *)frame[i];
+
+		memset(frame[i], 0, sizeof(frame[i]));
+		memcpy(eh->ether_dhost, dut_mac, 6);
+		memcpy(eh->ether_shost, my_mac, 6);
+		eh->ether_type = htons(ETHERTYPE_IP);
+	}
+	if (frag <= 0 || frag >= tlen) {
+		struct iphdr *iph = (void *)(frame[0] + sizeof(struct ether_header));
+
+		ip_header(iph, tlen, IP_DF, 0);
+		memcpy(iph + 1, th, tlen);
+		flen[0] = sizeof(struct ether_header) + sizeof(*iph) + tlen;
+	} else {
+		struct iphdr *a = (void *)(frame[0] + sizeof(struct ether_header));
+		struct iphdr *b = (void *)(frame[1] + sizeof(struct ether_header));
+
+		ip_header(a, frag, IP_MF, ip_id);
+		memcpy(a + 1, th, frag);
+		ip_header(b, tlen - frag, frag / 8, ip_id);
+		memcpy(b + 1, th + frag, tlen - frag);
+		ip_id++;
+		flen[0] = sizeof(struct ether_header) + sizeof(*a) + frag;
+		flen[1] = sizeof(struct ether_header) + sizeof(*b) + tlen - frag;
+		n = 2;
+	}
+	for (i = 0; i < n; i++) {
+		int k = rev ? n - 1 - i : i;
+
+		send_frame(frame[k], flen[k]);
+	}
+}
+
 static void do_send(char **argv, int argc)
 {
-	unsigned char frame[1600] = {0};
-	struct ether_header *eh = (void *)frame;
-	struct iphdr *iph = (void *)(frame + sizeof(*eh));
-	unsigned char *th = (unsigned char *)(iph + 1);
+	unsigned char th[1500] = {0};
 	int flags = parse_flags(argv[0]);
 	const char *v;
-	int optlen = 0, dlen = 0, tlen, i;
-	uint32_t x;
+	int optlen = 0, dlen = 0, tlen, i, r, repeat = 1, step, frag = 0, gap;
+	uint32_t x, seq, off;
 	uint16_t c;
 
 	if ((v = arg_val(argv, argc, "mss"))) {
@@ -256,54 +343,42 @@ static void do_send(char **argv, int argc)
 		dlen = atoi(v);
 	if (dlen > 1400)
 		fail("len too big: %s", v);
-	for (i = 0; i < dlen; i++)
-		th[20 + optlen + i] = 'a' + i % 26;
+	if ((v = arg_val(argv, argc, "repeat")))
+		repeat = atoi(v);
+	step = (v = arg_val(argv, argc, "step")) ? (int)eval(v) : dlen;
+	gap = (v = arg_val(argv, argc, "gap")) ? atoi(v) : 0;
+	if ((v = arg_val(argv, argc, "frag")) && (frag = atoi(v)) % 8)
+		fail("frag=%s: not a multiple of 8", v);
+	seq = (v = arg_val(argv, argc, "seq")) ? eval(v) : 0;
+	off = (v = arg_val(argv, argc, "off")) ? eval(v) : 0;
 	tlen = 20 + optlen + dlen;
-
-	memcpy(eh->ether_dhost, dut_mac, 6);
-	memcpy(eh->ether_shost, my_mac, 6);
-	eh->ether_type = htons(ETHERTYPE_IP);
-	iph->version = 4;
-	iph->ihl = 5;
-	iph->tot_len = htons(sizeof(*iph) + tlen);
-	iph->frag_off = htons(IP_DF);
-	iph->ttl = 64;
-	iph->protocol = ipproto;
-	iph->saddr = src_ip;
-	iph->daddr = dst_ip;
-	iph->check = htons(~csum_fold16(csum_add_bytes(iph, sizeof(*iph), 0)) &
-			   0xffff);
 
 	c = htons(sport);
 	memcpy(th, &c, 2);
 	c = htons(dport);
 	memcpy(th + 2, &c, 2);
-	x = htonl((v = arg_val(argv, argc, "seq")) ? eval(v) : 0);
-	memcpy(th + 4, &x, 4);
 	x = htonl((v = arg_val(argv, argc, "ack")) ? eval(v) : 0);
 	memcpy(th + 8, &x, 4);
 	th[12] = ((20 + optlen) / 4) << 4;
 	th[13] = flags;
 	c = htons((v = arg_val(argv, argc, "win")) ? eval(v) : 65535);
 	memcpy(th + 14, &c, 2);
-	c = htons(l4_csum(src_ip, dst_ip, th, tlen));
-	if (has_word(argv, argc, "badsum"))
-		c ^= 0x5555;
-	memcpy(th + 16, &c, 2);
 
-	{
-		struct sockaddr_ll sll = {
-			.sll_family = AF_PACKET,
-			.sll_ifindex = ifindex,
-			.sll_halen = 6,
-		};
-
-		memcpy(sll.sll_addr, dut_mac, 6);
-		if (sendto(fd, frame, sizeof(*eh) + sizeof(*iph) + tlen, 0,
-			   (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-			perror("pktpeer: sendto");
-			exit(2);
-		}
+	for (r = 0; r < repeat; r++) {
+		for (i = 0; i < dlen; i++)
+			th[20 + optlen + i] = 'a' + (off + i) % 26;
+		x = htonl(seq);
+		memcpy(th + 4, &x, 4);
+		memset(th + 16, 0, 2);
+		c = htons(l4_csum(src_ip, dst_ip, th, tlen));
+		if (has_word(argv, argc, "badsum"))
+			c ^= 0x5555;
+		memcpy(th + 16, &c, 2);
+		send_ip(th, tlen, frag, has_word(argv, argc, "fragrev"));
+		if (gap)
+			usleep(gap);
+		seq += step;
+		off += step;
 	}
 }
 
@@ -469,6 +544,8 @@ static void do_expect(char **argv, int argc)
 		fail("no segment within the timeout (expected %s)", argv[0]);
 	gap = s.t - last_expect;
 	last_expect = s.t;
+	if (strchr(argv[0], '~'))
+		s.flags = (s.flags & ~F_PSH) | (flags & F_PSH);
 	if (s.flags != flags) {
 		print_seg("pktpeer: got", &s);
 		fail("flags differ from '%s'", argv[0]);
@@ -514,6 +591,25 @@ static void do_skip(char **argv, int argc)
 	fail("no segment with flags %s", argv[0]);
 }
 
+static void do_drain(char **argv, int argc)
+{
+	double quiet = atof(argv[0]);
+	struct seg s;
+	int n = 0;
+
+	while (recv_seg(quiet, &s)) {
+		last = s;
+		n++;
+	}
+	if (!n)
+		fail("%s", "no segment to drain");
+	fprintf(stderr, "pktpeer: drained %d segments\n", n);
+	check_field("ack", last.ack, arg_val(argv, argc, "ack"), &last);
+	check_field("win", last.win, arg_val(argv, argc, "win"), &last);
+	print_seg("pktpeer: ok (last)", &last);
+	last_expect = last.t;
+}
+
 static void run_line(char *line)
 {
 	char *argv[32];
@@ -534,6 +630,8 @@ static void run_line(char *line)
 		do_expect(argv + 1, argc - 1);
 	} else if (!strcmp(argv[0], "skip") && argc > 1) {
 		do_skip(argv + 1, argc - 1);
+	} else if (!strcmp(argv[0], "drain") && argc > 1) {
+		do_drain(argv + 1, argc - 1);
 	} else if (!strcmp(argv[0], "expect-none") && argc > 1) {
 		struct seg s;
 
@@ -643,6 +741,9 @@ int main(int argc, char **argv)
 		perror("pktpeer: socket");
 		return 2;
 	}
+	/* Room for every answer to a flood (repeat=) until it is read. */
+	opt = 16 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &opt, sizeof(opt));
 	ifindex = if_nametoindex(ifname);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);

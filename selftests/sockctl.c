@@ -9,7 +9,8 @@
  *
  * Script lines (# starts a comment). S and N name sockets (any word); a
  * call may end with "-> WANT": an errno name (ECONNREFUSED, ...), a number
- * the call must return, or "ok" (the default: any result but an error).
+ * the call must return, "<=N" or ">=N" to bound it, or "ok" (the default:
+ * any result but an error).
  *   socket S
  *   opt S reuseaddr|rcvbuf|sndbuf|syncnt|linger2|nodelay VALUE
  *   opt S linger ONOFF SECS
@@ -24,6 +25,11 @@
  *   recv S LEN [nonblock] [all] [check]
  *                             result: bytes read; check: they are 'a'+i%26
  *   infostate S STATE         the state the INFO option reports (name)
+ *   inq S                     result: bytes queued for reading (SIOCINQ)
+ *   rmem S                    result: receive memory charged to the socket
+ *                             (SO_MEMINFO's rmem_alloc, in bytes)
+ *   protomem                  result: pages the protocol has in use, from
+ *                             /proc/net/protocols (CFTCP, or TCP)
  *   poll S EVENTS             exact poll mask, e.g. IN|OUT|RDHUP (0: none)
  *   sigpipes N                SIGPIPE was raised N times so far
  *   state LPORT RPORT ST [SECS]  wait until the table line of the ports has
@@ -45,11 +51,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -107,11 +116,28 @@ static const struct { const char *cf, *file, *prefix, *tcp; } tcp_counters[] = {
 	{ "TimeWaitOverflow", "/proc/net/netstat", "TcpExt:", "TCPTimeWaitOverflow" },
 	{ "TWKilled", "/proc/net/netstat", "TcpExt:", "TWKilled" },
 	{ "ChallengeACK", "/proc/net/netstat", "TcpExt:", "TCPChallengeACK" },
+	{ "ZeroWindowDrop", "/proc/net/netstat", "TcpExt:", "TCPZeroWindowDrop" },
+	{ "RcvQDrop", "/proc/net/netstat", "TcpExt:", "TCPRcvQDrop" },
+	{ "OFODrop", "/proc/net/netstat", "TcpExt:", "TCPOFODrop" },
+	{ "OfoPruned", "/proc/net/netstat", "TcpExt:", "OfoPruned" },
+	{ "RcvCollapsed", "/proc/net/netstat", "TcpExt:", "TCPRcvCollapsed" },
+	{ "PruneCalled", "/proc/net/netstat", "TcpExt:", "PruneCalled" },
+	{ "AbortOnMemory", "/proc/net/netstat", "TcpExt:", "TCPAbortOnMemory" },
+	{ "ACKSkippedSeq", "/proc/net/netstat", "TcpExt:", "TCPACKSkippedSeq" },
+	{ "ACKSkippedSynRecv", "/proc/net/netstat", "TcpExt:", "TCPACKSkippedSynRecv" },
+	{ "ACKSkippedTimeWait", "/proc/net/netstat", "TcpExt:", "TCPACKSkippedTimeWait" },
+	{ "ACKSkippedChallenge", "/proc/net/netstat", "TcpExt:", "TCPACKSkippedChallenge" },
+	{ "SYNChallenge", "/proc/net/netstat", "TcpExt:", "TCPSYNChallenge" },
 	{ "AbortOnClose", "/proc/net/netstat", "TcpExt:", "TCPAbortOnClose" },
 	{ "AbortOnData", "/proc/net/netstat", "TcpExt:", "TCPAbortOnData" },
 	{ "AbortOnLinger", "/proc/net/netstat", "TcpExt:", "TCPAbortOnLinger" },
 	{ "AbortOnTimeout", "/proc/net/netstat", "TcpExt:", "TCPAbortOnTimeout" },
 	{ "Timeouts", "/proc/net/netstat", "TcpExt:", "TCPTimeouts" },
+	{ "SyncookiesSent", "/proc/net/netstat", "TcpExt:", "SyncookiesSent" },
+	{ "SyncookiesRecv", "/proc/net/netstat", "TcpExt:", "SyncookiesRecv" },
+	{ "SyncookiesFailed", "/proc/net/netstat", "TcpExt:", "SyncookiesFailed" },
+	/* Linux counts SYN and SYN-ACK retransmissions together. */
+	{ "SynAckRetrans", "/proc/net/netstat", "TcpExt:", "TCPSynRetrans" },
 };
 
 static void die(const char *fmt, const char *arg)
@@ -200,6 +226,13 @@ static void check(const char *line, long ret, int err, const char *want)
 	}
 	if (!strcmp(want, got))
 		return;
+	/* "<=N" and ">=N" bound a result that is not an error. */
+	if (ret >= 0 && (!strncmp(want, "<=", 2) || !strncmp(want, ">=", 2))) {
+		long n = strtol(want + 2, NULL, 0);
+
+		if (want[0] == '<' ? ret <= n : ret >= n)
+			return;
+	}
 	fprintf(stderr, "sockctl: line %d: got %s, expected %s\n", lineno,
 		got, want);
 	exit(1);
@@ -562,6 +595,35 @@ static void run_line(char *line)
 				if (buf[i] != 'a' + i % 26)
 					die("%s: byte out of place", copy);
 		check(copy, ret, errno, want);
+	} else if (!strcmp(argv[0], "inq")) {
+		int n = 0;
+
+		NEED(2);
+		ret = ioctl(sock_fd(argv[1]), SIOCINQ, &n);
+		check(copy, ret < 0 ? ret : n, errno, want);
+	} else if (!strcmp(argv[0], "protomem")) {
+		const char *want_name = is_tcp ? "TCP" : "CFTCP";
+		char pline[512], pname[32];
+		FILE *f = fopen("/proc/net/protocols", "r");
+		long size, socks, mem, found = -1;
+
+		if (!f)
+			die("cannot read %s", "/proc/net/protocols");
+		while (found < 0 && fgets(pline, sizeof(pline), f))
+			if (sscanf(pline, "%31s %ld %ld %ld", pname, &size, &socks,
+				   &mem) == 4 && !strcmp(pname, want_name))
+				found = mem;
+		fclose(f);
+		check(copy, found, ENOENT, want);
+	} else if (!strcmp(argv[0], "rmem")) {
+		__u32 mem[SK_MEMINFO_VARS];
+		socklen_t len = sizeof(mem);
+
+		NEED(2);
+		ret = getsockopt(sock_fd(argv[1]), SOL_SOCKET, SO_MEMINFO, mem,
+				 &len);
+		check(copy, ret < 0 ? ret : (long)mem[SK_MEMINFO_RMEM_ALLOC],
+		      errno, want);
 	} else if (!strcmp(argv[0], "infostate")) {
 		struct cftcp_info info;
 		socklen_t len = sizeof(info);

@@ -12,7 +12,9 @@
 # The two sides step together through files in a directory both can see.
 #
 #   state.sh [-f cftcp|tcp] [GROUP|SUBTEST]...
-#	GROUP: open passive close rst timewait flow (default: all of them).
+#	GROUP: open passive close rst timewait flow hostile memory orphans
+#	(default: all of them but orphans, which needs a host without
+#	orphans: run_tests.sh runs it first).
 #	-f tcp plays the subtests whose expectations hold for Linux TCP too
 #	(no cftcp-only sysctl, no timing that Linux fixes) against Linux TCP
 #	in IP protocol 6, with the DUT's checksum offload off; the others
@@ -1552,6 +1554,485 @@ EOF
 	play window_old_seq_ack 7040 6040
 }
 
+# ---- hostile: what a peer that lies or floods gets ----------------------------
+
+# A handshake without window scaling or timestamps: the peer's window field
+# is in bytes (win=$2) and its MSS is $1.
+pp_plain()
+{
+	cat <<EOF
+expect S
+set d=rseq
+send SA seq=1000 ack=d+1 mss=$1 win=$2
+expect A seq=d+1 ack=1001
+EOF
+}
+
+# IP fragments that Linux reassembles into one skb with a frag_list: an
+# out-of-order segment in two fragments (its first one holding the header
+# and 12 bytes), then in-order data overlapping its first 100 bytes. The
+# reader gets every byte once and in order (the overlap is skipped by
+# offset, never pulled from the nonlinear part).
+t_frag_ooo_overlap()
+{
+	sc_connect 6050 7050 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait sent
+recv c 1100 all check -> 1100
+recv c 10 nonblock -> EAGAIN
+EOF
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1101 ack=d+1 len=1000 off=100 frag=32
+expect A seq=d+1 ack=1001
+send PA seq=1001 ack=d+1 len=200
+expect A seq=d+1 ack=2101
+touch sent
+EOF
+	play frag_ooo_overlap 7050 6050
+}
+
+# Fragments in every order: the first segment's header split after 8 bytes
+# and sent second, an out-of-order one reversed, the in-order rest, and a
+# FIN in a fragmented segment. Ends in CLOSE_WAIT with every byte read.
+t_frag_order()
+{
+	sc_connect 6051 7051 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait sent
+recv c 1500 all check -> 1500
+recv c 10 -> 0
+state 6051 7051 08 0
+EOF
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=500 frag=8 fragrev
+expect A~ seq=d+1 ack=1501
+send PA seq=2001 ack=d+1 len=500 off=1000 frag=200 fragrev
+expect A seq=d+1 ack=1501
+send PA seq=1401 ack=d+1 len=600 off=400 frag=96
+expect A seq=d+1 ack=2501
+send FA seq=2501 ack=d+1 frag=8
+expect A seq=d+1 ack=2502
+touch sent
+EOF
+	play frag_order 7051 6051
+}
+
+# A peer that ignores the window streams 1 MB at a reader that never
+# reads: data past the right edge is cut off and data at a zero window
+# dropped (and ACKed), so the queue stays within the buffer (TCP keeps it
+# within SO_RCVBUF too). What was taken is all readable and in order, and
+# the connection goes on from there.
+t_window_ignored()
+{
+	cat >"$tmp/sc" <<EOF
+socket c
+opt c rcvbuf 8192
+bind c $DUT 6052
+connect c $PEER 7052
+wait flooded
+inq c -> <=16384
+rmem c -> <=40000
+recv c 2000 all check -> 2000
+touch read
+wait done
+EOF
+	pp_plain 1000 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=1000 repeat=1000 gap=100
+drain 0.5
+touch flooded
+wait read
+flush
+send PA seq=rack ack=d+1 len=100 off=rack-1001
+skip A timeout=3
+touch done
+EOF
+	play window_ignored 7052 6052
+}
+
+# A flood of 20,000 one-byte segments beyond a hole: the out-of-order queue
+# stays within the buffer (the far end is pruned), and once the hole is
+# filled the reader gets the bytes in order.
+t_ooo_flood()
+{
+	cat >"$tmp/sc" <<EOF
+socket c
+opt c rcvbuf 65536
+bind c $DUT 6053
+connect c $PEER 7053
+wait flooded
+rmem c -> <=262144
+recv c 10 nonblock -> EAGAIN
+touch checked
+wait filled
+recv c 100 all check -> 100
+EOF
+	pp_plain 1000 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1002 ack=d+1 len=1 off=1 repeat=20000
+drain 0.5 ack=1001
+touch flooded
+wait checked
+send PA seq=1001 ack=d+1 len=1
+drain 0.5
+touch filled
+EOF
+	play ooo_flood 7053 6053
+}
+
+# The FIN at the window's right edge: 1000 bytes and a FIN against a
+# window of 600 whose edge then stays at the end of the data. The data
+# goes without its FIN; the FIN waits, probed for, until the window opens
+# (Linux's tcp_write_wakeup()).
+t_fin_window_edge()
+{
+	sc_connect 6054 7054 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait established
+send c 1000 -> 1000
+close c
+wait done
+state 6054 7054 06 0
+EOF
+	pp_plain 200 600 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+touch established
+expect A~ seq=d+1 ack=1001 len=200
+expect A~ seq=d+201 ack=1001 len=200
+expect A~ seq=d+401 ack=1001 len=200
+send A seq=1001 ack=d+601 win=400
+expect A~ seq=d+601 ack=1001 len=200 timeout=5
+send A seq=1001 ack=d+801 win=200
+expect A~ seq=d+801 ack=1001 len=200 timeout=5
+send A seq=1001 ack=d+1001 win=0
+expect A seq=d+1000 ack=1001 len=0 timeout=5
+send A seq=1001 ack=d+1001 win=0
+expect A seq=d+1000 ack=1001 len=0 timeout=5
+send A seq=1001 ack=d+1001 win=100
+expect FA~ seq=d+1001 ack=1001 len=0 timeout=5
+send FA seq=1001 ack=d+1002
+expect A seq=d+1002 ack=1002
+touch done
+EOF
+	play fin_window_edge 7054 6054
+}
+
+# A reader that keeps its window closed but answers every probe is kept
+# past retries2 probes (RFC 1122 4.2.2.17): each ACK of a probe resets the
+# count; the data goes once the window opens.
+t_probe_answered()
+{
+	sc_connect 6055 7055 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+sysctl retries2 2
+wait established
+send c 3000 -> 3000
+wait done
+state 6055 7055 01 0
+EOF
+	pp_plain 1000 2000 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+touch established
+expect A~ seq=d+1 ack=1001 len=1000
+expect A~ seq=d+1001 ack=1001 len=1000
+send A seq=1001 ack=d+2001 win=0
+EOF
+	for i in 1 2 3 4 5; do
+		cat >>"$tmp/pp" <<EOF
+expect A seq=d+2000 ack=1001 len=0 timeout=5
+send A seq=1001 ack=d+2001 win=0
+EOF
+	done
+	cat >>"$tmp/pp" <<EOF
+send A seq=1001 ack=d+2001 win=2000
+expect A~ seq=d+2001 ack=1001 len=1000 timeout=5
+send A seq=1001 ack=d+3001 win=2000
+touch done
+EOF
+	play probe_answered 7055 6055
+}
+
+# Nagle with Minshall's rule: the short tail of a write goes at once while
+# only a full-sized segment is unacknowledged (Linux's tcp_nagle_check()).
+t_nagle_minshall()
+{
+	sc_connect 6056 7056 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait established
+send c 1500 -> 1500
+wait done
+EOF
+	pp_plain 1000 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+touch established
+expect A~ seq=d+1 ack=1001 len=1000
+expect PA seq=d+1001 ack=1001 len=500 timeout=0.5
+send A seq=1001 ack=d+1501
+touch done
+EOF
+	play nagle_minshall 7056 6056
+}
+
+# RFC 5961 5.2: data whose ACK lies 2^30 below SND.UNA is blind injection:
+# dropped, and answered with a challenge ACK; valid data still comes in.
+t_old_ack()
+{
+	sc_connect 6057 7057 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait established
+snap
+send c 100 -> 100
+wait injected
+recv c 100 nonblock -> EAGAIN
+delta ChallengeACK 1
+touch checked
+wait sent
+recv c 100 all check -> 100
+EOF
+	pp_plain 1000 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+touch established
+expect PA seq=d+1 ack=1001 len=100
+send A seq=1001 ack=d+101
+send PA seq=1001 ack=d+101-1073741824 len=100
+expect A seq=d+101 ack=1001
+touch injected
+wait checked
+send PA seq=1001 ack=d+101 len=100
+expect A seq=d+101 ack=1101
+touch sent
+EOF
+	play old_ack 7057 6057
+}
+
+# Replies to out-of-window segments are rate-limited per connection
+# (Linux's tcp_oow_rate_limited(), invalid_ratelimit): of ten bare ACKs far
+# beyond the window one is answered; data is always answered.
+t_oow_ratelimit()
+{
+	sc_connect 6058 7058 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+snap
+touch established
+wait sent
+delta ACKSkippedSeq >=9
+EOF
+	pp_plain 1000 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+wait established
+send A seq=900000 ack=d+1 repeat=10 step=1
+expect A seq=d+1 ack=1001
+expect-none 0.3
+send PA seq=900000 ack=d+1 len=10
+expect A seq=d+1 ack=1001
+touch sent
+EOF
+	play oow_ratelimit 7058 6058
+}
+
+# Challenge ACKs: one per invalid_ratelimit per connection (an in-window
+# RST then a SYN at once: one ACK), and challenge_ack_limit per second in
+# the namespace (three RSTs with the per-connection limit off: one ACK).
+t_challenge_ratelimit()
+{
+	sc_connect 6059 7059 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+snap
+touch established
+wait first
+delta ChallengeACK 1
+delta ACKSkippedChallenge 1
+sysctl invalid_ratelimit 0
+sysctl challenge_ack_limit 1
+snap
+touch limited
+wait second
+delta ChallengeACK 1
+state 6059 7059 01 0
+EOF
+	pp_plain 1000 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+wait established
+send R seq=1011
+send S seq=7777 mss=1000
+expect A seq=d+1 ack=1001
+expect-none 0.3
+touch first
+wait limited
+send R seq=1011
+send R seq=1012
+send R seq=1013
+expect A seq=d+1 ack=1001
+expect-none 0.3
+touch second
+EOF
+	play challenge_ratelimit 7059 6059
+}
+
+# TIME_WAIT answers an unacceptable segment at most once per
+# invalid_ratelimit (Linux's tcp_timewait_check_oow_rate_limit()).
+t_timewait_ratelimit()
+{
+	sc_to_timewait 6060 7060 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+snap
+touch checked
+wait sent
+delta ACKSkippedTimeWait >=4
+EOF
+	pp_to_timewait >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+wait checked
+send A seq=1100 ack=d+2 repeat=5 step=0
+expect A seq=d+2 ack=1002
+expect-none 0.3
+touch sent
+EOF
+	play timewait_ratelimit 7060 6060
+}
+
+# A host-wide setting (cftcp's, or TCP's twin), which only the initial
+# namespace shows, for one subtest: host_sysctl NAME VALUE, undone by
+# host_sysctl_restore.
+host_sysctl()
+{
+	if [ $fam = cftcp ]; then
+		hs_path=/proc/sys/net/cftcp/$1
+	else
+		hs_path=/proc/sys/net/ipv4/tcp_$1
+	fi
+	hs_old=$(nsenter -t 1 -n cat "$hs_path")
+	nsenter -t 1 -n sh -c "echo '$2' >$hs_path"
+}
+
+host_sysctl_restore()
+{
+	nsenter -t 1 -n sh -c "echo '$hs_old' >$hs_path"
+}
+
+# More orphans than max_orphans: a closing connection let go by close() is
+# reset at once (its FIN, then a RST), counted in AbortOnMemory (Linux's
+# tcp_check_oom()). The first orphan, in FIN_WAIT2 for its CFTCP_LINGER2
+# of 120 s (a full socket, no timer running in the test's time), is within
+# the limit of 0 others. The limit is the host's: orphans of earlier tests
+# (a netns lives on while an orphan of it does) would count, so run_tests.sh
+# runs this group first.
+t_max_orphans()
+{
+	cat >"$tmp/sc" <<EOF
+socket a
+opt a linger2 120
+bind a $DUT 6061
+connect a $PEER 7061
+socket b
+bind b $DUT 6062
+connect b $PEER 7062
+wait established
+snap
+close a
+state 6061 7061 05 5
+sleep 0.5
+close b
+wait done
+delta AbortOnMemory 1
+state 6062 7062 - 0
+state 6061 7061 05 0
+EOF
+	cat >"$tmp/pp" <<EOF
+expect S
+set d=rseq
+send SA seq=1000 ack=d+1 mss=1000
+expect A seq=d+1 ack=1001
+port 7062
+dport 6062
+expect S
+set e=rseq
+send SA seq=5000 ack=e+1 mss=1000
+expect A seq=e+1 ack=5001
+touch established
+port 7061
+dport 6061
+expect FA seq=d+1 ack=1001
+send A seq=1001 ack=d+2
+port 7062
+dport 6062
+expect FA seq=e+1 ack=5001
+expect RA seq=e+2 ack=5001
+touch done
+EOF
+	host_sysctl max_orphans 0
+	play max_orphans 7061 6061
+	st=$?
+	host_sysctl_restore
+	return $st
+}
+
+# Over the protocol's hard memory limit (mem, like tcp_mem, in pages) a
+# reader that does not read is held to what it has: the rest of a 3 MB
+# flood is dropped, not queued. Pages are charged to the protocol in
+# per-CPU batches of 1 MB (net.core.mem_pcpu_rsv), so the flood is larger
+# than that, and /proc/net/protocols shows the pages in use. cftcp only:
+# TCP does not take a window this large from a peer that overruns it.
+t_mem_limit()
+{
+	cat >"$tmp/sc" <<EOF
+socket c
+opt c rcvbuf 4194304
+bind c $DUT 6063
+connect c $PEER 7063
+snap
+wait flooded
+protomem -> >=1
+inq c -> <=2500000
+delta RcvQDrop >=1
+EOF
+	pp_connected >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=1000 repeat=3000 gap=300
+drain 1
+touch flooded
+EOF
+	rmem_max=$(nsenter -t 1 -n cat /proc/sys/net/core/rmem_max)
+	nsenter -t 1 -n sh -c "echo 8388608 >/proc/sys/net/core/rmem_max"
+	host_sysctl mem "1 1 1"
+	play mem_limit 7063 6063
+	st=$?
+	host_sysctl_restore
+	nsenter -t 1 -n sh -c "echo $rmem_max >/proc/sys/net/core/rmem_max"
+	return $st
+}
+
+# The same flood with the default limits is queued whole: the window
+# above is the reader's, and the limit alone held it back.
+t_mem_nolimit()
+{
+	cat >"$tmp/sc" <<EOF
+socket c
+opt c rcvbuf 4194304
+bind c $DUT 6064
+connect c $PEER 7064
+snap
+wait flooded
+delta RcvQDrop 0
+inq c -> 3000000
+recv c 65536 all check -> 65536
+EOF
+	pp_connected >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=1000 repeat=3000 gap=300
+drain 1
+touch flooded
+EOF
+	rmem_max=$(nsenter -t 1 -n cat /proc/sys/net/core/rmem_max)
+	nsenter -t 1 -n sh -c "echo 8388608 >/proc/sys/net/core/rmem_max"
+	play mem_nolimit 7064 6064
+	st=$?
+	nsenter -t 1 -n sh -c "echo $rmem_max >/proc/sys/net/core/rmem_max"
+	return $st
+}
+
 subtests()
 {
 	cat <<EOF
@@ -1595,10 +2076,24 @@ timewait_syn|timewait|cftcp tcp
 timewait_rst|timewait|cftcp tcp
 timewait_rst_rfc1337|timewait|cftcp tcp
 window_old_seq_ack|flow|cftcp tcp
+frag_ooo_overlap|hostile|cftcp tcp
+frag_order|hostile|cftcp tcp
+window_ignored|hostile|cftcp tcp
+ooo_flood|hostile|cftcp tcp
+fin_window_edge|hostile|cftcp tcp
+probe_answered|hostile|cftcp tcp
+nagle_minshall|hostile|cftcp tcp
+old_ack|hostile|cftcp tcp
+oow_ratelimit|hostile|cftcp tcp
+challenge_ratelimit|hostile|cftcp tcp
+timewait_ratelimit|hostile|cftcp tcp
+max_orphans|orphans|cftcp tcp
+mem_limit|memory|cftcp
+mem_nolimit|memory|cftcp
 EOF
 }
 
-[ $# -gt 0 ] || set -- open passive close rst timewait flow
+[ $# -gt 0 ] || set -- open passive close rst timewait flow hostile memory
 ran=0
 for want in "$@"; do
 	found=0
