@@ -13,6 +13,7 @@
 #   make check-long      the test suite with its long variants
 #   make demo            two VMs talking cftcp, segments and state changes
 #   make bench           throughput of cftcp and Linux TCP over veth
+#   make fuzz            the packet fuzzer against cftcp in one VM
 #   make checkpatch      checkpatch.pl --strict over the module sources
 #   make sparse          the module build under sparse
 #   make clean
@@ -82,6 +83,27 @@ check-debug-hardening: deps
 bench: deps
 	$(MAKE) all
 	scripts/bench.sh
+
+# The packet fuzzer (selftests/fuzz.sh) in one VM: FUZZ_SECONDS of fuzzing
+# against FUZZ_FAMILY (cftcp or tcp) with seed FUZZ_SEED (default: a random
+# one, printed; set it to replay a run), FUZZ_ARGS passed on (-v prints
+# every frame sent). Fails on a failed run or on any kernel splat, cftcp's
+# unload at the end of the VM included.
+FUZZ_SECONDS ?= 600
+FUZZ_FAMILY ?= cftcp
+FUZZ_SEED ?= random
+FUZZ_ARGS ?=
+FUZZ_CMD = /selftests/fuzz.sh -f $(FUZZ_FAMILY) -T $(FUZZ_SECONDS) \
+	-s $(FUZZ_SEED) $(FUZZ_ARGS)
+.PHONY: fuzz
+fuzz: deps
+	$(MAKE) all
+	mkdir -p $(BUILD)/logs
+	scripts/vm-run.sh --name fuzz -l $(BUILD)/logs/fuzz.console \
+		-t $$(($(FUZZ_SECONDS) + 600)) -- '$(FUZZ_CMD)'
+	@scripts/check.sh --scan $(BUILD)/logs/fuzz.console || { \
+		echo "fuzz: kernel splat above (build/logs/fuzz.console)" >&2; \
+		exit 1; }
 
 # The suite with its long variants (larger transfers, more connections),
 # chosen by cftcp_test.long=1 on the VMs' kernel command line.
