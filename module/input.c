@@ -90,7 +90,9 @@ static void cftcp_clean_acked(struct sock *sk, u32 ack)
 		struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 
 		if (seq_after(cb->end_seq, ack)) {
-			/* Partly acknowledged: keep only the rest. */
+			/* Partly acknowledged: keep only the rest. The send
+			 * queue's skbs are ours and linear.
+			 */
 			if (seq_after(ack, cb->seq) && skb->len) {
 				u32 n = min_t(u32, ack - cb->seq, skb->len);
 
@@ -863,6 +865,7 @@ int cftcp_v4_rcv(struct sk_buff *skb)
 	if (!hn && !lsk)
 		goto no_socket;
 
+	/* The header is in the linear part: pskb_may_pull() above. */
 	__skb_pull(skb, th->doff * 4);
 	cftcp_dispatch(cn, hn, lsk, skb);
 	if (hn)
@@ -921,6 +924,9 @@ int cftcp_v4_err(struct sk_buff *skb, u32 info)
 		return 0;
 	}
 
+	/* ICMP pulled the quoted IP header and 8 bytes after it: our ports
+	 * and sequence number (icmp_socket_deliver()).
+	 */
 	th = (const struct cftcphdr *)(skb->data + (iph->ihl << 2));
 	rcu_read_lock();
 	hn = cftcp_ehash_lookup(cn, iph->saddr, th->source, iph->daddr,

@@ -28,6 +28,7 @@
  *   inq S                     result: bytes queued for reading (SIOCINQ)
  *   rmem S                    result: receive memory charged to the socket
  *                             (SO_MEMINFO's rmem_alloc, in bytes)
+ *   bufsize S rcv|snd         result: SO_RCVBUF or SO_SNDBUF as read back
  *   protomem                  result: pages the protocol has in use, from
  *                             /proc/net/protocols (CFTCP, or TCP)
  *   poll S EVENTS             exact poll mask, e.g. IN|OUT|RDHUP (0: none)
@@ -601,6 +602,15 @@ static void run_line(char *line)
 		NEED(2);
 		ret = ioctl(sock_fd(argv[1]), SIOCINQ, &n);
 		check(copy, ret < 0 ? ret : n, errno, want);
+	} else if (!strcmp(argv[0], "bufsize")) {
+		int val = 0;
+		socklen_t len = sizeof(val);
+
+		NEED(3);
+		ret = getsockopt(sock_fd(argv[1]), SOL_SOCKET,
+				 strcmp(argv[2], "snd") ? SO_RCVBUF : SO_SNDBUF,
+				 &val, &len);
+		check(copy, ret < 0 ? ret : val, errno, want);
 	} else if (!strcmp(argv[0], "protomem")) {
 		const char *want_name = is_tcp ? "TCP" : "CFTCP";
 		char pline[512], pname[32];

@@ -1631,7 +1631,7 @@ socket c
 opt c rcvbuf 8192
 bind c $DUT 6052
 connect c $PEER 7052
-wait flooded
+wait flooded 300
 inq c -> <=16384
 rmem c -> <=40000
 recv c 2000 all check -> 2000
@@ -1662,7 +1662,7 @@ socket c
 opt c rcvbuf 65536
 bind c $DUT 6053
 connect c $PEER 7053
-wait flooded
+wait flooded 300
 rmem c -> <=262144
 recv c 10 nonblock -> EAGAIN
 touch checked
@@ -1983,7 +1983,7 @@ opt c rcvbuf 4194304
 bind c $DUT 6063
 connect c $PEER 7063
 snap
-wait flooded
+wait flooded 300
 protomem -> >=1
 inq c -> <=2500000
 delta RcvQDrop >=1
@@ -2004,6 +2004,25 @@ EOF
 	return $st
 }
 
+# rmem_default and wmem_default give a new socket no more than SO_RCVBUF
+# and SO_SNDBUF could ask for (twice net.core.rmem_max and wmem_max, which
+# only the initial namespace shows).
+t_buf_defaults()
+{
+	cat >"$tmp/sc" <<EOF
+sysctl rmem_default 100000000
+sysctl wmem_default 100000000
+socket c
+bufsize c rcv -> $((2 * $(nsenter -t 1 -n cat /proc/sys/net/core/rmem_max)))
+bufsize c snd -> $((2 * $(nsenter -t 1 -n cat /proc/sys/net/core/wmem_max)))
+sysctl rmem_default 65536
+socket d
+bufsize d rcv -> 65536
+EOF
+	echo "echo nothing to play" >"$tmp/pp"
+	play buf_defaults 7065 6065
+}
+
 # The same flood with the default limits is queued whole: the window
 # above is the reader's, and the limit alone held it back.
 t_mem_nolimit()
@@ -2014,7 +2033,7 @@ opt c rcvbuf 4194304
 bind c $DUT 6064
 connect c $PEER 7064
 snap
-wait flooded
+wait flooded 300
 delta RcvQDrop 0
 inq c -> 3000000
 recv c 65536 all check -> 65536
@@ -2090,6 +2109,7 @@ timewait_ratelimit|hostile|cftcp tcp
 max_orphans|orphans|cftcp tcp
 mem_limit|memory|cftcp
 mem_nolimit|memory|cftcp
+buf_defaults|memory|cftcp
 EOF
 }
 
