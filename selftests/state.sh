@@ -1981,8 +1981,8 @@ t_mem_limit()
 socket c
 opt c rcvbuf 4194304
 bind c $DUT 6063
-connect c $PEER 7063
 snap
+connect c $PEER 7063
 wait flooded 300
 protomem -> >=1
 inq c -> <=2500000
@@ -2031,8 +2031,8 @@ t_mem_nolimit()
 socket c
 opt c rcvbuf 4194304
 bind c $DUT 6064
-connect c $PEER 7064
 snap
+connect c $PEER 7064
 wait flooded 300
 delta RcvQDrop 0
 inq c -> 3000000
