@@ -129,6 +129,7 @@ failed=0
 while IFS='|' read -r name fam cmd; do
 	n=$((n + 1))
 	echo "# selftests: cftcp: $name"
+	start=$(date +%s)
 	ns=cftcp-st-$$-$n
 	if ip netns add "$ns" 2>/dev/null; then
 		ip -n "$ns" link set lo up
@@ -143,6 +144,7 @@ while IFS='|' read -r name fam cmd; do
 	  echo $? >"$tmp/rc"; } | tee "$tmp/log" | sed -e 's/^/# /'
 	rc=$(cat "$tmp/rc")
 	drop_ns
+	echo "# $name: $(($(date +%s) - start)) s"
 	# A test that passed with a part skipped (kselftest's SKIP()) did not
 	# run whole: it counts as skipped.
 	inner=$(grep -E '^ok [0-9]+ .*# SKIP' "$tmp/log" | head -n 1)
