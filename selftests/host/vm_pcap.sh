@@ -6,7 +6,9 @@
 # checksum over the IPv4 pseudo-header with protocol 253 and the sequence
 # and acknowledgment numbers of each handshake and teardown; tshark, told
 # that protocol 253 is TCP, decodes the same SYN, SYN-ACK, ACK and FIN
-# segments with the same numbers, and as many segments.
+# segments with the same numbers, and as many segments; the shipped
+# dissector scripts/cftcp.lua finds every checksum good, and exactly one bad
+# in a copy of the capture with one payload byte flipped.
 
 . "$(dirname "$0")/lib.bash"
 
@@ -80,6 +82,60 @@ while read -r line; do
 	fi
 done <<<"$keys"
 [ $missing -eq 0 ] || fail=1
+
+# scripts/cftcp.lua, the shipped dissector: every segment's checksum over
+# the protocol-253 pseudo-header is good; in a copy with one payload byte
+# flipped, exactly that segment is bad.
+lua_status()
+{
+	tshark -X lua_script:"$ROOT/scripts/cftcp.lua" -r "$1" \
+		-Y "ip.proto == $PROTO && !icmp" -T fields \
+		-e cftcp.checksum.status 2>/dev/null | sort | uniq -c |
+		awk '{ printf "%s%s=%s", sep, $2, $1; sep = " " }'
+}
+# Copy pcap $1 to $2 with the last byte of the first whole protocol
+# segment with payload flipped.
+flip_payload_byte()
+{
+python3 - "$1" "$2" "$PROTO" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+proto = int(sys.argv[3])
+off = 24
+while off + 16 <= len(data):
+	caplen = struct.unpack_from("<I", data, off + 8)[0]
+	frame = off + 16
+	ip = frame + 14
+	if (caplen > 14 + 40 + 1 and data[frame + 12:frame + 14] == b"\x08\x00" and
+	    data[ip + 9] == proto and
+	    struct.unpack_from(">H", data, ip + 2)[0] == caplen - 14):
+		data[frame + caplen - 1] ^= 0x5a
+		break
+	off = frame + caplen
+open(sys.argv[2], "wb").write(data)
+PY
+}
+
+lua_check()
+{
+	local segs got
+
+	segs=$(wc -l <"$logdir/vm_pcap.tshark")
+	got=$(lua_status "$pcap")
+	echo "== cftcp.lua checksum status (1 good, 0 bad): $got"
+	if [ "$got" != "1=$segs" ]; then
+		echo "FAIL: cftcp.lua: expected 1=$segs"
+		fail=1
+	fi
+	flip_payload_byte "$pcap" "$logdir/vm_pcap-flipped.pcap"
+	got=$(lua_status "$logdir/vm_pcap-flipped.pcap")
+	echo "== cftcp.lua on a copy with one byte flipped: $got"
+	if [ "$got" != "0=1 1=$((segs - 1))" ]; then
+		echo "FAIL: cftcp.lua: expected 0=1 1=$((segs - 1))"
+		fail=1
+	fi
+}
+[ "$PROTO" != 253 ] || lua_check
 
 [ $fail -eq 0 ] && echo "PASS: $FAMILY: checksums verified, tshark decodes the same handshakes and teardowns"
 exit $fail
