@@ -6,6 +6,7 @@
 # (kbuild leaves its objects next to the sources in module/).
 #
 #   make                 cftcp.ko and the selftests
+#   make tools           tools/cfcat into build/tools/ (cfss, cfstat: scripts)
 #   make deps            install the Debian packages everything needs
 #   make check           the test suite in VMs (scripts/check.sh)
 #   make check-debug     the test suite on a debug kernel
@@ -32,11 +33,11 @@ KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 # What checkpatch looks at.
 CHECK_SOURCES = $(filter-out %.mod.c,$(wildcard module/*.c module/*.h include/*.h \
-	include/uapi/linux/*.h))
+	include/uapi/linux/*.h tools/*.c))
 CHECKPATCH_DIR := $(BUILD)/checkpatch
 CHECKPATCH_FILES := checkpatch.pl spelling.txt const_structs.checkpatch
 
-.PHONY: all module selftests deps check check-debug demo checkpatch sparse \
+.PHONY: all module selftests tools deps check check-debug demo checkpatch sparse \
 	clean kdir
 
 all: module selftests
@@ -51,6 +52,12 @@ module: kdir
 
 selftests:
 	$(MAKE) -C selftests
+
+tools: $(BUILD)/tools/cfcat
+
+$(BUILD)/tools/cfcat: tools/cfcat.c include/uapi/linux/cftcp.h
+	mkdir -p $(BUILD)/tools
+	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi -o $@ $<
 
 deps:
 	scripts/install-deps.sh

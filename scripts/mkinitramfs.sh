@@ -36,7 +36,7 @@ BASE_MODULES="virtio_pci virtio_net veth sch_netem sch_prio sch_tbf
 # own "ip" and "tc" applets in preference to any program in PATH, and those
 # lack netns, veth and netem.  /bin/sh is bash, which runs what is written for
 # ash; busybox's ash stays available as /bin/ash.
-HOST_TOOLS="/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/ss"
+HOST_TOOLS="/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/ss /usr/bin/nstat"
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 note() { echo "mkinitramfs: $*" >&2; }
