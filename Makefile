@@ -7,6 +7,10 @@
 #
 #   make                 cftcp.ko and the selftests
 #   make tools           tools/cfcat into build/tools/ (cfss, cfstat: scripts)
+#   make install         cftcp.ko, the uapi header and the tools, under
+#                        DESTDIR (default /) and PREFIX (default /usr/local)
+#   make dkms-source     the module's sources and dkms.conf in
+#                        DESTDIR/usr/src/cftcp-VERSION, for dkms add
 #   make deps            install the Debian packages everything needs
 #   make check           the test suite in VMs (scripts/check.sh)
 #   make check-debug     the test suite on a debug kernel
@@ -27,6 +31,9 @@ endif
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 LINUX_SOURCE ?= /usr/src/linux-source-6.1.tar.xz
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(CURDIR)/dkms.conf)
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 SHELL := /bin/bash
 KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
@@ -37,7 +44,7 @@ CHECK_SOURCES = $(filter-out %.mod.c,$(wildcard module/*.c module/*.h include/*.
 CHECKPATCH_DIR := $(BUILD)/checkpatch
 CHECKPATCH_FILES := checkpatch.pl spelling.txt const_structs.checkpatch
 
-.PHONY: all module selftests tools deps check check-debug demo checkpatch sparse \
+.PHONY: all module selftests tools install dkms-source deps check check-debug demo checkpatch sparse \
 	clean kdir
 
 all: module selftests
@@ -58,6 +65,28 @@ tools: $(BUILD)/tools/cfcat
 $(BUILD)/tools/cfcat: tools/cfcat.c include/uapi/linux/cftcp.h
 	mkdir -p $(BUILD)/tools
 	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi -o $@ $<
+
+# The module goes to updates/ (depmod prefers it to the kernel's own
+# modules); without DESTDIR depmod then indexes it, so that modprobe cftcp
+# and the autoload of socket(AF_CFTCP, ...) find it (a package built with
+# DESTDIR runs depmod when it is installed).
+install: module tools
+	install -D -m 0644 module/cftcp.ko $(DESTDIR)/lib/modules/$(KVER)/updates/cftcp.ko
+	$(if $(DESTDIR),,depmod $(KVER))
+	install -D -m 0644 include/uapi/linux/cftcp.h $(DESTDIR)$(PREFIX)/include/linux/cftcp.h
+	install -D -m 0755 $(BUILD)/tools/cfcat $(DESTDIR)$(PREFIX)/bin/cfcat
+	install -D -m 0755 tools/cfss $(DESTDIR)$(PREFIX)/bin/cfss
+	install -D -m 0755 tools/cfstat $(DESTDIR)$(PREFIX)/bin/cfstat
+	install -D -m 0644 scripts/cftcp.lua $(DESTDIR)$(PREFIX)/share/cftcp/cftcp.lua
+
+DKMS_SRC := $(DESTDIR)/usr/src/cftcp-$(VERSION)
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/module $(DKMS_SRC)/include/uapi/linux
+	install -m 0644 dkms.conf Kbuild $(DKMS_SRC)/
+	install -m 0644 $(filter-out %.mod.c,$(wildcard module/*.c)) $(DKMS_SRC)/module/
+	install -m 0644 $(wildcard include/*.h) $(DKMS_SRC)/include/
+	install -m 0644 include/uapi/linux/cftcp.h $(DKMS_SRC)/include/uapi/linux/
 
 deps:
 	scripts/install-deps.sh

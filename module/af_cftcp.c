@@ -157,4 +157,5 @@ module_exit(cftcp_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("cftcp: TCP without congestion control, as AF_CFTCP");
+MODULE_VERSION(CFTCP_VERSION);
 MODULE_ALIAS_NETPROTO(AF_CFTCP);

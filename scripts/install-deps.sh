@@ -22,6 +22,8 @@ PACKAGES=(
 	iproute2 ethtool file coreutils util-linux
 	# capture decoding
 	tshark
+	# packaging: the DKMS build of the module
+	dkms
 )
 
 print_kver()
