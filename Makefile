@@ -6,7 +6,7 @@
 # (kbuild leaves its objects next to the sources in module/).
 #
 #   make                 cftcp.ko and the selftests
-#   make tools           tools/cfcat into build/tools/ (cfss, cfstat: scripts)
+#   make tools           cfcat and libcftcp-preload.so into build/tools/
 #   make install         cftcp.ko, the uapi header and the tools, under
 #                        DESTDIR (default /) and PREFIX (default /usr/local)
 #   make dkms-source     the module's sources and dkms.conf in
@@ -60,11 +60,16 @@ module: kdir
 selftests:
 	$(MAKE) -C selftests
 
-tools: $(BUILD)/tools/cfcat
+tools: $(BUILD)/tools/cfcat $(BUILD)/tools/libcftcp-preload.so
 
 $(BUILD)/tools/cfcat: tools/cfcat.c include/uapi/linux/cftcp.h
 	mkdir -p $(BUILD)/tools
 	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi -o $@ $<
+
+$(BUILD)/tools/libcftcp-preload.so: tools/preload.c include/uapi/linux/cftcp.h
+	mkdir -p $(BUILD)/tools
+	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi -fPIC -shared \
+		-o $@ $< -ldl -lpthread
 
 # The module goes to updates/ (depmod prefers it to the kernel's own
 # modules); without DESTDIR depmod then indexes it, so that modprobe cftcp
@@ -75,6 +80,8 @@ install: module tools
 	$(if $(DESTDIR),,depmod $(KVER))
 	install -D -m 0644 include/uapi/linux/cftcp.h $(DESTDIR)$(PREFIX)/include/linux/cftcp.h
 	install -D -m 0755 $(BUILD)/tools/cfcat $(DESTDIR)$(PREFIX)/bin/cfcat
+	install -D -m 0644 $(BUILD)/tools/libcftcp-preload.so \
+		$(DESTDIR)$(PREFIX)/lib/libcftcp-preload.so
 	install -D -m 0755 tools/cfss $(DESTDIR)$(PREFIX)/bin/cfss
 	install -D -m 0755 tools/cfstat $(DESTDIR)$(PREFIX)/bin/cfstat
 	install -D -m 0644 scripts/cftcp.lua $(DESTDIR)$(PREFIX)/share/cftcp/cftcp.lua

@@ -181,6 +181,7 @@ run_selftests_vm()
 	progress "selftests VM: running /selftests/run_tests.sh $only (console: $log)"
 	CFTCP_LOG_DIR=$outdir "$ROOT/scripts/vm-run.sh" --quiet --name selftests \
 		--timeout "${CFTCP_VM_TIMEOUT:-1800}" --log "$log" --serial2 "$ktap" \
+		--hostroot \
 		-- "set -o pipefail; /selftests/run_tests.sh $only | tee /dev/ttyS1" ||
 		status=$?
 	touch "$ktap"

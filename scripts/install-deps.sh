@@ -24,6 +24,8 @@ PACKAGES=(
 	tshark
 	# packaging: the DKMS build of the module
 	dkms
+	# unmodified programs run over cftcp (the guest runs the host's)
+	curl iperf3 redis-server redis-tools
 )
 
 print_kver()

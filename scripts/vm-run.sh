@@ -21,6 +21,9 @@
 #                        --qemu-arg)
 #       --name NAME      guest hostname, also names the default log
 #       --noload         do not insmod cftcp.ko at boot
+#       --hostroot       share the host's / read-only with the guest, as
+#                        9p tag "hostroot" (env CFTCP_VM_HOSTROOT=1 too), for
+#                        tests that run the host's programs in a chroot
 #       --qemu-arg ARG   extra QEMU argument (repeatable)
 #       --serial2 FILE   what the guest writes to /dev/ttyS1 goes to FILE
 #       --prefix STR     prefix every console line on stdout with STR
@@ -47,6 +50,7 @@ append=${CFTCP_VM_APPEND:-}
 ip=""
 name=cftcp-vm
 noload=0
+hostroot=${CFTCP_VM_HOSTROOT:-0}
 prefix=""
 quiet=0
 qemu_args=()
@@ -63,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--ip) ip=$2; shift 2 ;;
 	--name) name=$2; shift 2 ;;
 	--noload) noload=1; shift ;;
+	--hostroot) hostroot=1; shift ;;
 	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	--serial2) qemu_args+=(-serial "file:$2"); shift 2 ;;
 	--prefix) prefix=$2; shift 2 ;;
@@ -197,6 +202,11 @@ cmdline="console=ttyS0 loglevel=7 printk.time=1 panic=-1 cftcp_vm.name=$name"
 [ -z "$ip" ] || cmdline="$cmdline cftcp_vm.ip=$ip"
 [ "$noload" = 0 ] || cmdline="$cmdline cftcp_vm.noload=1"
 cmdline="$cmdline $append"
+
+if [ "$hostroot" = 1 ]; then
+	qemu_args+=(-virtfs
+		"local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+fi
 
 qemu=(qemu-system-x86_64 -accel tcg -smp "$smp" -m "$memory"
 	-nographic -monitor none -serial stdio -no-reboot

@@ -76,6 +76,7 @@ all_tests()
 		echo "pmtu_netns_$f|$f|pmtu_netns.sh $f"
 	done
 	echo "tools|cftcp|tools.sh"
+	echo "preload|cftcp|preload.sh"
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.
