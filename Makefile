@@ -6,7 +6,8 @@
 # (kbuild leaves its objects next to the sources in module/).
 #
 #   make                 cftcp.ko and the selftests
-#   make tools           cfcat and libcftcp-preload.so into build/tools/
+#   make tools           cfcat, libcftcp-preload.so, cftcp_bridge.bpf.o
+#                        into build/tools/
 #   make install         cftcp.ko, the uapi header and the tools, under
 #                        DESTDIR (default /) and PREFIX (default /usr/local)
 #   make dkms-source     the module's sources and dkms.conf in
@@ -60,11 +61,19 @@ module: kdir
 selftests:
 	$(MAKE) -C selftests
 
-tools: $(BUILD)/tools/cfcat $(BUILD)/tools/libcftcp-preload.so
+tools: $(BUILD)/tools/cfcat $(BUILD)/tools/libcftcp-preload.so \
+	$(BUILD)/tools/cftcp_bridge.bpf.o
 
 $(BUILD)/tools/cfcat: tools/cfcat.c include/uapi/linux/cftcp.h
 	mkdir -p $(BUILD)/tools
 	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi -o $@ $<
+
+# The multiarch directory holds asm/ for the uapi headers.
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror \
+	-I/usr/include/$(shell gcc -print-multiarch)
+$(BUILD)/tools/cftcp_bridge.bpf.o: tools/cftcp_bridge.bpf.c
+	mkdir -p $(BUILD)/tools
+	clang $(BPF_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tools/libcftcp-preload.so: tools/preload.c include/uapi/linux/cftcp.h
 	mkdir -p $(BUILD)/tools
@@ -82,6 +91,9 @@ install: module tools
 	install -D -m 0755 $(BUILD)/tools/cfcat $(DESTDIR)$(PREFIX)/bin/cfcat
 	install -D -m 0644 $(BUILD)/tools/libcftcp-preload.so \
 		$(DESTDIR)$(PREFIX)/lib/libcftcp-preload.so
+	install -D -m 0644 $(BUILD)/tools/cftcp_bridge.bpf.o \
+		$(DESTDIR)$(PREFIX)/lib/cftcp/cftcp_bridge.bpf.o
+	install -D -m 0755 tools/cftcp-bridge $(DESTDIR)$(PREFIX)/bin/cftcp-bridge
 	install -D -m 0755 tools/cfss $(DESTDIR)$(PREFIX)/bin/cfss
 	install -D -m 0755 tools/cfstat $(DESTDIR)$(PREFIX)/bin/cfstat
 	install -D -m 0644 scripts/cftcp.lua $(DESTDIR)$(PREFIX)/share/cftcp/cftcp.lua

@@ -17,6 +17,8 @@ PACKAGES=(
 	# module and test program build
 	gcc make libc6-dev bc flex bison libelf-dev libssl-dev dwarves
 	sparse perl python3 xz-utils
+	# the tc eBPF bridge to Linux TCP
+	clang
 	# VMs and their initramfs
 	qemu-system-x86 seabios ipxe-qemu busybox-static cpio gzip kmod
 	iproute2 ethtool file coreutils util-linux

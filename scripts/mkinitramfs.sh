@@ -30,7 +30,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Kernel modules the tests rely on; their dependencies come along.
 BASE_MODULES="virtio_pci virtio_net veth sch_netem sch_prio sch_tbf
 	sch_ingress cls_u32 cls_matchall cls_basic act_gact act_mirred ifb
-	dummy tun 9pnet_virtio 9p"
+	dummy tun 9pnet_virtio 9p cls_bpf"
 # Userspace programs taken from the host, with their libraries.  Busybox
 # provides everything else, but not the shell: busybox-static's ash runs its
 # own "ip" and "tc" applets in preference to any program in PATH, and those

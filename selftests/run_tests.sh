@@ -77,6 +77,7 @@ all_tests()
 	done
 	echo "tools|cftcp|tools.sh"
 	echo "preload|cftcp|preload.sh"
+	echo "bridge|cftcp|bridge.sh"
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.

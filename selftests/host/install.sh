@@ -30,7 +30,8 @@ make -s -C "$ROOT" install DESTDIR="$root" PREFIX=/usr >"$work/install.log" 2>&1
 	step_fail "make install: $(tail -n 5 "$work/install.log")"
 for f in "lib/modules/$kver/updates/cftcp.ko" usr/include/linux/cftcp.h \
 	 usr/bin/cfcat usr/bin/cfss usr/bin/cfstat usr/share/cftcp/cftcp.lua \
-	 usr/lib/libcftcp-preload.so; do
+	 usr/lib/libcftcp-preload.so usr/bin/cftcp-bridge \
+	 usr/lib/cftcp/cftcp_bridge.bpf.o; do
 	if [ -s "$root/$f" ]; then
 		echo "installed: /$f"
 	else
