@@ -471,6 +471,7 @@ struct cftcp_tw {
 	struct cftcp_net	*cn;
 	refcount_t		refcnt;
 	struct timer_list	timer;
+	unsigned long		born;		/* jiffies, for tracing */
 	unsigned long		expires;
 	u32			rcv_nxt;
 	u32			snd_nxt;

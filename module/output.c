@@ -21,6 +21,7 @@
 #include <net/dst.h>
 
 #include "cftcp.h"
+#include "trace/events/cftcp.h"
 
 static __sum16 cftcp_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 {
@@ -255,6 +256,11 @@ void cftcp_send_ack(struct sock *sk)
 /* RST|ACK at snd_nxt, for an abort (RFC 9293 3.10.4 ABORT call). */
 void cftcp_send_active_reset(struct sock *sk, gfp_t gfp)
 {
+	const struct inet_sock *inet = inet_sk(sk);
+
+	trace_cftcp_send_reset(sk, inet->inet_saddr, inet->inet_sport,
+			       inet->inet_daddr, inet->inet_dport,
+			       cftcp_sk(sk)->snd_nxt);
 	cftcp_send_control(sk, cftcp_sk(sk)->snd_nxt,
 			   CFTCP_FLAG_RST | CFTCP_FLAG_ACK, gfp);
 }
@@ -347,6 +353,8 @@ void cftcp_send_reset_reply(struct net *net, struct sk_buff *in)
 	skb = cftcp_alloc_reply();
 	if (!skb)
 		return;
+	trace_cftcp_send_reset(NULL, iph->daddr, ith->dest, iph->saddr,
+			       ith->source, ith->ack ? ntohl(ith->ack_seq) : 0);
 	if (ith->ack)
 		cftcp_push_header(skb, ith->dest, ith->source,
 				  ntohl(ith->ack_seq), 0, CFTCP_FLAG_RST, 0, 0);
@@ -626,6 +634,8 @@ int cftcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	err = cftcp_transmit_skb(sk, skb, true, GFP_ATOMIC);
 	if (err)
 		return err;
+	trace_cftcp_retransmit_skb(sk, CFTCP_SKB_CB(skb)->seq,
+				   CFTCP_SKB_CB(skb)->end_seq);
 	CFTCP_SKB_CB(skb)->retransmitted = 1;
 	CFTCP_SKB_CB(skb)->when = jiffies;
 	if (!cs->retrans_stamp)

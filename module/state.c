@@ -13,6 +13,7 @@
 #include <net/ip.h>
 
 #include "cftcp.h"
+#include "trace/events/cftcp.h"
 
 static const char *const cftcp_state_names[CFTCP_MAX_STATES] = {
 	[0]			= "UNKNOWN",
@@ -53,6 +54,7 @@ void cftcp_set_state(struct sock *sk, int state)
 	if (old == state)
 		return;
 
+	trace_cftcp_set_state(sk, old, state);
 	pr_debug("cftcp: %pI4:%u %pI4:%u %s -> %s\n",
 		 &cs->inet.inet_saddr, ntohs(cs->inet.inet_sport),
 		 &cs->inet.inet_daddr, ntohs(cs->inet.inet_dport),
@@ -154,6 +156,7 @@ void cftcp_reset(struct sock *sk, struct sk_buff *skb)
 	default:
 		err = ECONNRESET;
 	}
+	trace_cftcp_receive_reset(sk);
 	cftcp_purge_queues(sk);
 	cftcp_done_with_error(sk, err);
 }

@@ -24,6 +24,7 @@
 #include <net/sock.h>
 
 #include "cftcp.h"
+#include "trace/events/cftcp.h"
 
 #define CFTCP_COOKIE_BITS	24	/* the counter is above them */
 #define CFTCP_COOKIE_MASK	(BIT(CFTCP_COOKIE_BITS) - 1)
@@ -141,6 +142,7 @@ void cftcp_cookie_synack(struct sock *lsk, struct sk_buff *skb)
 
 	cftcp_cookie_note(lsk);
 	CFTCP_INC_STATS(cn, CFTCP_MIB_SYNCOOKIESSENT);
+	trace_cftcp_syncookie(iph->daddr, th->dest, iph->saddr, th->source, 0);
 	cftcp_send_synack_req(sock_net(lsk), &req);
 }
 
@@ -172,9 +174,12 @@ bool cftcp_cookie_ack(struct sock *lsk, struct sk_buff *skb)
 	data = cftcp_cookie_data(cn, &req.hnode.tuple, req.irs, req.iss);
 	if (data >= ARRAY_SIZE(cftcp_cookie_mss)) {
 		CFTCP_INC_STATS(cn, CFTCP_MIB_SYNCOOKIESFAILED);
+		trace_cftcp_syncookie(iph->daddr, th->dest, iph->saddr,
+				      th->source, 2);
 		return false;
 	}
 	CFTCP_INC_STATS(cn, CFTCP_MIB_SYNCOOKIESRECV);
+	trace_cftcp_syncookie(iph->daddr, th->dest, iph->saddr, th->source, 1);
 
 	req.listener = lsk;
 	req.mss = cftcp_cookie_mss[data];

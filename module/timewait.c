@@ -18,6 +18,7 @@
 #include <net/sock.h>
 
 #include "cftcp.h"
+#include "trace/events/cftcp.h"
 
 void cftcp_tw_put(struct cftcp_tw *tw)
 {
@@ -36,14 +37,29 @@ static bool cftcp_tw_unhash(struct cftcp_tw *tw)
 	return true;
 }
 
+/* Count (and trace) an entry that left the table, early or at its time. */
+static void cftcp_tw_ended(struct cftcp_tw *tw, bool reaped)
+{
+	const struct cftcp_tuple *t = &tw->hnode.tuple;
+	unsigned int lived = jiffies_to_msecs(jiffies - tw->born);
+
+	CFTCP_INC_STATS(tw->cn, reaped ? CFTCP_MIB_TWREAPED :
+					 CFTCP_MIB_TWKILLED);
+	if (reaped)
+		trace_cftcp_tw_reap(tw, t->laddr, t->lport, t->raddr, t->rport,
+				    lived);
+	else
+		trace_cftcp_tw_kill(tw, t->laddr, t->lport, t->raddr, t->rport,
+				    lived);
+}
+
 /* End an entry early (RST, reuse) or at its time (@reaped). */
 void cftcp_tw_kill(struct cftcp_tw *tw, bool reaped)
 {
 	if (del_timer(&tw->timer))
 		cftcp_tw_put(tw);
 	if (cftcp_tw_unhash(tw))
-		CFTCP_INC_STATS(tw->cn, reaped ? CFTCP_MIB_TWREAPED :
-						 CFTCP_MIB_TWKILLED);
+		cftcp_tw_ended(tw, reaped);
 }
 
 static void cftcp_tw_timer(struct timer_list *t)
@@ -51,7 +67,7 @@ static void cftcp_tw_timer(struct timer_list *t)
 	struct cftcp_tw *tw = from_timer(tw, t, timer);
 
 	if (cftcp_tw_unhash(tw))
-		CFTCP_INC_STATS(tw->cn, CFTCP_MIB_TWREAPED);
+		cftcp_tw_ended(tw, true);
 	cftcp_tw_put(tw);	/* the timer's */
 }
 
@@ -96,7 +112,8 @@ void cftcp_time_wait(struct sock *sk)
 			cs->hnode.tuple.rport, CFTCP_HK_TW);
 	timer_setup(&tw->timer, cftcp_tw_timer, 0);
 	refcount_set(&tw->refcnt, 2);	/* the table's and the timer's */
-	tw->expires = jiffies + cftcp_tw_len(cn);
+	tw->born = jiffies;
+	tw->expires = tw->born + cftcp_tw_len(cn);
 	atomic_inc(&cn->tw_count);
 	mod_timer(&tw->timer, tw->expires);
 
@@ -107,6 +124,9 @@ void cftcp_time_wait(struct sock *sk)
 		cftcp_tw_put(tw);
 		goto done;
 	}
+	trace_cftcp_tw_create(tw, cs->hnode.tuple.laddr, cs->hnode.tuple.lport,
+			      cs->hnode.tuple.raddr, cs->hnode.tuple.rport,
+			      jiffies_to_msecs(tw->expires - tw->born));
 	__sock_put(sk);		/* the table's reference to the socket */
 	cftcp_bind_swap_tw(sk, tw);
 	/* Through TIME_WAIT to CLOSE, so the transition is told as it is. */

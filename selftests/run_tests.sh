@@ -78,6 +78,7 @@ all_tests()
 	echo "tools|cftcp|tools.sh"
 	echo "preload|cftcp|preload.sh"
 	echo "bridge|cftcp|bridge.sh"
+	echo "trace|cftcp|trace.sh"
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.
