@@ -101,6 +101,8 @@ struct sock *cftcp_sk_alloc(struct net *net, gfp_t gfp, int kern)
 	if (!sk)
 		return NULL;
 	sock_init_data(NULL, sk);
+	/* What socket() would have set: SO_TYPE of an accepted socket. */
+	sk->sk_type = SOCK_STREAM;
 	cftcp_init_sock_fields(sk);
 	return sk;
 }
