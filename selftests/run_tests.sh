@@ -75,6 +75,10 @@ all_tests()
 	for f in cftcp tcp; do
 		echo "pmtu_netns_$f|$f|pmtu_netns.sh $f"
 	done
+	echo "local_sock_cftcp|cftcp|local_sock_cftcp"
+	echo "local_sock_tcp|tcp|local_sock_tcp"
+	echo "syn_window_cftcp|cftcp|syn_window.sh -f cftcp"
+	echo "syn_window_tcp|tcp|syn_window.sh -f tcp ack"
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.
