@@ -267,12 +267,21 @@ static int cftcp_v4_connect(struct sock *sk, struct sockaddr_cftcp *usin)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct inet_sock *inet = &cs->inet;
 	struct cftcp_net *cn = cftcp_sk_net(sk);
-	__be32 daddr = usin->scf_addr.s_addr;
+	__be32 daddr = usin->scf_addr.s_addr, nexthop = daddr;
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	const struct ip_options_rcu *opt;
 	struct rtable *rt;
 	int err;
 
-	rt = ip_route_connect(fl4, daddr, inet->inet_saddr,
+	/* A source route (IP_OPTIONS) goes to its first hop, as TCP's. */
+	opt = rcu_dereference_protected(inet->inet_opt,
+					lockdep_sock_is_held(sk));
+	if (opt && opt->opt.srr) {
+		if (!daddr)
+			return -EINVAL;
+		nexthop = opt->opt.faddr;
+	}
+	rt = ip_route_connect(fl4, nexthop, inet->inet_saddr,
 			      sk->sk_bound_dev_if, cftcp_ipproto,
 			      inet->inet_sport, usin->scf_port, sk);
 	if (IS_ERR(rt))
