@@ -301,7 +301,7 @@ static int sockopt_int(int fd, int opt)
 /* An accepted socket is what socket() makes: a stream of the family. */
 TEST(accepted_identity)
 {
-	int c, s, l;
+	int c, s, l, one = 1;
 
 	ASSERT_EQ(0, connect_pair(&c, &s, &l));
 	EXPECT_EQ(SOCK_STREAM, sockopt_int(s, SO_TYPE));
@@ -309,6 +309,10 @@ TEST(accepted_identity)
 	EXPECT_EQ(FAMILY, sockopt_int(s, SO_DOMAIN));
 	EXPECT_EQ(0, sockopt_int(s, SO_ACCEPTCONN));
 	EXPECT_EQ(SOCK_STREAM, sockopt_int(c, SO_TYPE));
+	/* SOL_IP goes by the type too: no multicast TTL for a stream. */
+	EXPECT_EQ(-1, setsockopt(s, SOL_IP, IP_MULTICAST_TTL, &one,
+				 sizeof(one)));
+	EXPECT_EQ(EINVAL, errno);
 	close(c);
 	close(s);
 	close(l);
