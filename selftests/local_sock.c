@@ -57,7 +57,7 @@ static long meminfo_kb(const char *field)
 
 #define OPT_LOOPS	100000
 
-/* The loop's tests get more than the harness's 30 s under TCG. */
+/* Tests of many rounds get more than the harness's 30 s under TCG. */
 FIXTURE(loop) {};
 FIXTURE_SETUP(loop) {}
 FIXTURE_TEARDOWN(loop) {}
@@ -349,7 +349,7 @@ static int connect_port(int l, struct taddr *a)
  * when the 10 s shuffle of the hash passed between them. At most one
  * trial of TRIALS may land where a shared counter would put it.
  */
-TEST(ephemeral_ports_per_destination)
+TEST_F_TIMEOUT(loop, ephemeral_ports_per_destination, 180)
 {
 	struct taddr a, b;
 	int la, lb, t, i, lo, hi, range, shared = 0;
