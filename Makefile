@@ -137,7 +137,8 @@ check-debug: deps
 # and memory limits, the hostile segments, SYN cookies, path MTU and the
 # bounded fuzz run (cftcp's side of each).
 HARDENING_TESTS := state_orphans_cftcp state_hostile_cftcp \
-	state_memory_cftcp syncookies_cftcp pmtu_netns_cftcp fuzz_cftcp
+	state_memory_cftcp syncookies_cftcp pmtu_netns_cftcp fuzz_cftcp \
+	sysfuzz_cftcp
 .PHONY: check-debug-hardening
 check-debug-hardening: deps
 	$(MAKE) all
@@ -152,20 +153,28 @@ bench: deps
 # The packet fuzzer (selftests/fuzz.sh) in one VM: FUZZ_SECONDS of fuzzing
 # against FUZZ_FAMILY (cftcp or tcp) with seed FUZZ_SEED (default: a random
 # one, printed; set it to replay a run), FUZZ_ARGS passed on (-v prints
-# every frame sent). Fails on a failed run or on any kernel splat, cftcp's
-# unload at the end of the VM included.
+# every frame sent); then SYSFUZZ_SECONDS of the syscall fuzzer
+# (selftests/sysfuzz.sh, cftcp's sockets, SYSFUZZ_ROUNDS namespaces, the
+# same seed; 0 seconds skips it). Fails on a failed run or on any kernel
+# splat, cftcp's unload at the end of the VM included.
 FUZZ_SECONDS ?= 600
 FUZZ_FAMILY ?= cftcp
 FUZZ_SEED ?= random
 FUZZ_ARGS ?=
+SYSFUZZ_SECONDS ?= 600
+SYSFUZZ_ROUNDS ?= 20
 FUZZ_CMD = /selftests/fuzz.sh -f $(FUZZ_FAMILY) -T $(FUZZ_SECONDS) \
 	-s $(FUZZ_SEED) $(FUZZ_ARGS)
+ifneq ($(SYSFUZZ_SECONDS),0)
+FUZZ_CMD += && /selftests/sysfuzz.sh -T $(SYSFUZZ_SECONDS) \
+	-r $(SYSFUZZ_ROUNDS) -s $(FUZZ_SEED)
+endif
 .PHONY: fuzz
 fuzz: deps
 	$(MAKE) all
 	mkdir -p $(BUILD)/logs
 	scripts/vm-run.sh --name fuzz -l $(BUILD)/logs/fuzz.console \
-		-t $$(($(FUZZ_SECONDS) + 600)) -- '$(FUZZ_CMD)'
+		-t $$(($(FUZZ_SECONDS) + $(SYSFUZZ_SECONDS) + 600)) -- '$(FUZZ_CMD)'
 	@scripts/check.sh --scan $(BUILD)/logs/fuzz.console || { \
 		echo "fuzz: kernel splat above (build/logs/fuzz.console)" >&2; \
 		exit 1; }

@@ -259,11 +259,11 @@ struct cftcp_net {
 
 	/* Port owners (sockets and TIME_WAIT entries) by local port. */
 	struct hlist_head		bhash[CFTCP_BHASH_SIZE];
-	spinlock_t			bhash_lock;	/* bhash, port_offset */
-	u32				port_offset;
+	spinlock_t			bhash_lock;	/* writers of bhash */
 	u32				hash_rnd;
 
 	siphash_key_t			isn_key;
+	siphash_key_t			port_key;	/* ephemeral ports */
 	siphash_key_t			cookie_key[2];	/* SYN cookies */
 	atomic_t			tw_count;
 
@@ -333,6 +333,7 @@ struct cftcp_sock {
 	u16	mss;		/* largest payload we send */
 	u16	rcv_mss;	/* largest payload we advertised */
 	u16	user_mss;	/* CFTCP_MAXSEG, 0 if unset */
+	u8	ip_opt_len;	/* IP_OPTIONS bytes mss leaves room for */
 	u8	snd_wscale;
 	u8	rcv_wscale;
 	u8	wscale_ok:1,

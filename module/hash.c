@@ -417,9 +417,53 @@ static bool cftcp_port_bind_owned(struct cftcp_net *cn, u16 port)
 }
 
 /*
+ * Ephemeral ports for connect() by RFC 6056 algorithm 4 (double-hash port
+ * selection), as Linux's __inet_hash_connect() does: a keyed hash of the
+ * source and destination picks a counter in cftcp_port_perturb[] and where
+ * the scan starts; only connections whose hash picks the same counter
+ * move it, so the ports used towards one destination tell nothing of
+ * those used towards another. The key is cftcp's own (cn->port_key) and
+ * the hash changes every CFTCP_PORT_SHUFFLE, as Linux's does.
+ */
+#define CFTCP_PORT_PERTURB_SHIFT	16
+#define CFTCP_PORT_PERTURB_SIZE		BIT(CFTCP_PORT_PERTURB_SHIFT)
+#define CFTCP_PORT_SHUFFLE		(10 * HZ)
+
+static u32 cftcp_port_perturb[CFTCP_PORT_PERTURB_SIZE];
+
+static u64 cftcp_port_offset(const struct cftcp_net *cn,
+			     const struct inet_sock *inet)
+{
+	return siphash_4u32((__force u32)inet->inet_saddr,
+			    (__force u32)inet->inet_daddr,
+			    (__force u16)inet->inet_dport,
+			    jiffies / CFTCP_PORT_SHUFFLE, &cn->port_key);
+}
+
+/* Enter the 4-tuple table with local @port; bhash_lock held. */
+static bool cftcp_connect_try_port(struct sock *sk, u16 port)
+{
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct inet_sock *inet = &cs->inet;
+
+	if (inet_is_local_reserved_port(sock_net(sk), port) ||
+	    cftcp_port_bind_owned(cn, port))
+		return false;
+	cftcp_hnode_set(&cs->hnode, inet->inet_saddr, htons(port),
+			inet->inet_daddr, inet->inet_dport, CFTCP_HK_SOCK);
+	if (!cftcp_ehash_insert(cn, &cs->hnode))
+		return false;
+	sock_hold(sk);
+	cftcp_sk_set_port(sk, 0, port);
+	cftcp_bnode_link(cn, &cs->bnode);
+	return true;
+}
+
+/*
  * connect(): enter the 4-tuple table, choosing a local port first if the
- * socket has none (RFC 6056 algorithm 3-like: a keyed hash of the
- * destination picks where the scan of ip_local_port_range starts). A
+ * socket has none, from ip_local_port_range or IP_LOCAL_PORT_RANGE: those
+ * of the range's low parity first, then the others, as Linux does. A
  * 4-tuple in use, TIME_WAIT included, is never taken.
  */
 int cftcp_connect_hash(struct sock *sk)
@@ -427,10 +471,10 @@ int cftcp_connect_hash(struct sock *sk)
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct inet_sock *inet = &cs->inet;
-	struct net *net = sock_net(sk);
-	int low, high, remaining, i;
-	u32 offset;
-	u16 port;
+	u32 remaining, offset, index, step;
+	int low, high, port;
+	u64 port_offset;
+	u32 i;
 
 	if (inet->inet_num) {
 		cftcp_hnode_set(&cs->hnode, inet->inet_saddr, inet->inet_sport,
@@ -442,33 +486,45 @@ int cftcp_connect_hash(struct sock *sk)
 		return 0;
 	}
 
-	inet_get_local_port_range(net, &low, &high);
-	remaining = high - low + 1;
-	offset = siphash_3u32((__force u32)inet->inet_saddr,
-			      (__force u32)inet->inet_daddr,
-			      (__force u32)inet->inet_dport, &cn->isn_key);
-	offset += cn->port_offset + get_random_u32_below(16);
+	inet_sk_get_local_port_range(sk, &low, &high);
+	high++;			/* [low, high] -> [low, high[ */
+	remaining = high - low;
+	if (remaining > 1)
+		remaining &= ~1U;
+
+	get_random_sleepable_once(cftcp_port_perturb,
+				  sizeof(cftcp_port_perturb));
+	port_offset = cftcp_port_offset(cn, inet);
+	index = port_offset & (CFTCP_PORT_PERTURB_SIZE - 1);
+	offset = READ_ONCE(cftcp_port_perturb[index]) + (port_offset >> 32);
+	offset %= remaining;
+	offset &= ~1U;
 
 	spin_lock_bh(&cn->bhash_lock);
-	for (i = 0; i < remaining; i++) {
-		port = low + (offset + i) % remaining;
-		if (inet_is_local_reserved_port(net, port) ||
-		    cftcp_port_bind_owned(cn, port))
-			continue;
-		cftcp_hnode_set(&cs->hnode, inet->inet_saddr, htons(port),
-				inet->inet_daddr, inet->inet_dport,
-				CFTCP_HK_SOCK);
-		if (!cftcp_ehash_insert(cn, &cs->hnode))
-			continue;
-		sock_hold(sk);
-		cftcp_sk_set_port(sk, 0, port);
-		cftcp_bnode_link(cn, &cs->bnode);
-		cn->port_offset += i + 2;
-		spin_unlock_bh(&cn->bhash_lock);
-		return 0;
+	for (;;) {
+		port = low + offset;
+		for (i = 0; i < remaining; i += 2, port += 2) {
+			if (port >= high)
+				port -= remaining;
+			if (cftcp_connect_try_port(sk, port))
+				goto found;
+		}
+		offset++;
+		if (!(offset & 1) || remaining <= 1)
+			break;
 	}
 	spin_unlock_bh(&cn->bhash_lock);
 	return -EADDRNOTAVAIL;
+
+found:
+	spin_unlock_bh(&cn->bhash_lock);
+	/* The counter moves by the ports tried, and by a random even step
+	 * when few were (RFC 6056 3.3.4's increment, Linux's max()).
+	 */
+	step = max_t(u32, i, get_random_u32_below(8) * 2);
+	WRITE_ONCE(cftcp_port_perturb[index],
+		   READ_ONCE(cftcp_port_perturb[index]) + step + 2);
+	return 0;
 }
 
 /* Take a socket out of every table it is in. */
@@ -515,7 +571,7 @@ int cftcp_hash_net_init(struct cftcp_net *cn)
 	get_random_bytes(&cn->isn_key, sizeof(cn->isn_key));
 	get_random_bytes(cn->cookie_key, sizeof(cn->cookie_key));
 	cn->hash_rnd = get_random_u32();
-	cn->port_offset = get_random_u32();
+	get_random_bytes(&cn->port_key, sizeof(cn->port_key));
 	return 0;
 }
 

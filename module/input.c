@@ -124,7 +124,9 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 	u32 ack = cb->ack_seq;
-	u32 wnd = (u32)cb->window << cs->snd_wscale;
+	/* RFC 7323 2.2: never scaled in a SYN. */
+	u32 wnd = (u32)cb->window <<
+		  (cftcp_hdr(skb)->syn ? 0 : cs->snd_wscale);
 	bool wnd_changed = false;
 	u32 acked;
 

@@ -81,7 +81,10 @@ u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr)
 		     CFTCP_MIN_MSS);
 }
 
-/* Send MSS: the peer's option, our route, and CFTCP_MAXSEG, whichever least. */
+/*
+ * Send MSS: the peer's option, our route, and CFTCP_MAXSEG, whichever
+ * least, less the IP options every segment carries (IP_OPTIONS).
+ */
 void cftcp_sync_mss(struct sock *sk, u16 peer_mss)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
@@ -89,6 +92,7 @@ void cftcp_sync_mss(struct sock *sk, u16 peer_mss)
 
 	if (cs->user_mss)
 		mss = min(mss, cs->user_mss);
+	mss = mss > cs->ip_opt_len ? mss - cs->ip_opt_len : 0;
 	cs->mss = max_t(u16, mss, CFTCP_MIN_MSS);
 }
 

@@ -139,6 +139,7 @@ static void cftcp_mtu_reduced(struct sock *sk)
 	 * its resending draws the next ICMP.
 	 */
 	mss = cftcp_mtu_to_mss(dst_mtu(dst));
+	mss = max_t(u16, mss - min(mss, cs->ip_opt_len), CFTCP_MIN_MSS);
 	if (mss > cs->mss)
 		return;		/* the peer's MSS or CFTCP_MAXSEG is smaller */
 	cs->mss = mss;

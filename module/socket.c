@@ -12,9 +12,12 @@
 #include <linux/termios.h>
 #include <linux/uaccess.h>
 #include <linux/capability.h>
+#include <linux/igmp.h>
+#include <linux/rtnetlink.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/sock.h>
+#include <net/xfrm.h>
 
 #include "cftcp.h"
 
@@ -25,13 +28,19 @@
 
 /*
  * The last reference is gone: free what data may still be queued for
- * reading, and the route cached by connect or by the first segment sent,
- * which sock_def_destruct() would leave behind. Nothing is ever queued on
- * the error queue.
+ * reading, the IP options and the IPsec policies set through SOL_IP, and
+ * the route cached by connect or by the first segment sent, which
+ * sock_def_destruct() would leave behind. Nothing is ever queued on the
+ * error queue.
  */
 static void cftcp_sock_destruct(struct sock *sk)
 {
+	struct inet_sock *inet = inet_sk(sk);
+
 	__skb_queue_purge(&sk->sk_receive_queue);
+	kfree_rcu(rcu_dereference_protected(inet->inet_opt, 1), rcu);
+	RCU_INIT_POINTER(inet->inet_opt, NULL);
+	xfrm_sk_free_policy(sk);
 	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
 	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
 	sk_mem_reclaim_final(sk);
@@ -92,6 +101,8 @@ struct sock *cftcp_sk_alloc(struct net *net, gfp_t gfp, int kern)
 	if (!sk)
 		return NULL;
 	sock_init_data(NULL, sk);
+	/* What socket() would have set: SO_TYPE of an accepted socket. */
+	sk->sk_type = SOCK_STREAM;
 	cftcp_init_sock_fields(sk);
 	return sk;
 }
@@ -117,6 +128,29 @@ int cftcp_create(struct net *net, struct socket *sock, int protocol, int kern)
 	return 0;
 }
 
+/*
+ * Leave the multicast groups joined through SOL_IP (MCAST_JOIN_GROUP and
+ * the source-specific calls, which Linux TCP takes too), as inet_release()
+ * does with ip_mc_drop_socket().
+ */
+static void cftcp_mc_drop(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct ip_mc_socklist *iml;
+
+	if (!rcu_access_pointer(inet->mc_list))
+		return;
+	rtnl_lock();
+	while ((iml = rtnl_dereference(inet->mc_list))) {
+		struct ip_mreqn mreq = iml->multi;
+
+		/* A join always recorded its interface. */
+		if (WARN_ON_ONCE(ip_mc_leave_group(sk, &mreq)))
+			break;
+	}
+	rtnl_unlock();
+}
+
 static int cftcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
@@ -124,6 +158,7 @@ static int cftcp_release(struct socket *sock)
 
 	if (!sk)
 		return 0;
+	cftcp_mc_drop(sk);
 	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
 		timeout = sk->sk_lingertime;
 	cftcp_close(sk, timeout);
@@ -232,12 +267,21 @@ static int cftcp_v4_connect(struct sock *sk, struct sockaddr_cftcp *usin)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct inet_sock *inet = &cs->inet;
 	struct cftcp_net *cn = cftcp_sk_net(sk);
-	__be32 daddr = usin->scf_addr.s_addr;
+	__be32 daddr = usin->scf_addr.s_addr, nexthop = daddr;
 	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	const struct ip_options_rcu *opt;
 	struct rtable *rt;
 	int err;
 
-	rt = ip_route_connect(fl4, daddr, inet->inet_saddr,
+	/* A source route (IP_OPTIONS) goes to its first hop, as TCP's. */
+	opt = rcu_dereference_protected(inet->inet_opt,
+					lockdep_sock_is_held(sk));
+	if (opt && opt->opt.srr) {
+		if (!daddr)
+			return -EINVAL;
+		nexthop = opt->opt.faddr;
+	}
+	rt = ip_route_connect(fl4, nexthop, inet->inet_saddr,
 			      sk->sk_bound_dev_if, cftcp_ipproto,
 			      inet->inet_sport, usin->scf_port, sk);
 	if (IS_ERR(rt))
@@ -583,6 +627,52 @@ static void cftcp_set_keepalive(struct sock *sk, int valbool)
 	}
 }
 
+/*
+ * IP_OPTIONS changed: every segment from now on carries the new options
+ * (ip_queue_xmit()), so the send MSS makes room for them, as Linux TCP
+ * does through icsk_ext_hdr_len.
+ */
+static void cftcp_ip_options_changed(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	const struct ip_options_rcu *opt;
+	u8 len;
+
+	lock_sock(sk);
+	opt = rcu_dereference_protected(cs->inet.inet_opt,
+					lockdep_sock_is_held(sk));
+	len = opt ? opt->opt.optlen : 0;
+	/* Connect and the handshake size the MSS from scratch. */
+	if (len != cs->ip_opt_len &&
+	    !((1 << sk->sk_state) & (CFTCPF(CLOSE) | CFTCPF(LISTEN)))) {
+		int mss = (int)cs->mss + cs->ip_opt_len - len;
+
+		cs->mss = max_t(int, mss, CFTCP_MIN_MSS);
+	}
+	cs->ip_opt_len = len;
+	release_sock(sk);
+}
+
+/*
+ * SOL_IP as Linux TCP has it: ip_setsockopt() refuses the joins of
+ * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP with EPROTO for its
+ * connection-oriented sockets (inet_sk(sk)->is_icsk), which cftcp's are
+ * not; the other group calls succeed and the groups are left on close
+ * (cftcp_mc_drop()).
+ */
+static int cftcp_ip_setsockopt(struct sock *sk, int optname,
+			       sockptr_t optval, unsigned int optlen)
+{
+	int err;
+
+	if (optname == IP_ADD_MEMBERSHIP || optname == IP_DROP_MEMBERSHIP)
+		return -EPROTO;
+	err = ip_setsockopt(sk, SOL_IP, optname, optval, optlen);
+	if (!err && optname == IP_OPTIONS)
+		cftcp_ip_options_changed(sk);
+	return err;
+}
+
 static int cftcp_setsockopt(struct socket *sock, int level, int optname,
 			    sockptr_t optval, unsigned int optlen)
 {
@@ -591,7 +681,7 @@ static int cftcp_setsockopt(struct socket *sock, int level, int optname,
 	int val, err = 0;
 
 	if (level == SOL_IP)
-		return ip_setsockopt(sk, level, optname, optval, optlen);
+		return cftcp_ip_setsockopt(sk, optname, optval, optlen);
 	if (level != SOL_CFTCP)
 		return -ENOPROTOOPT;
 	if (optlen < sizeof(int))

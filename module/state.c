@@ -558,7 +558,11 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		cs->snd_una = cb->ack_seq;
 		cs->syn_acked = 1;
-		cs->snd_wnd = (u32)ntohs(th->window) << cs->snd_wscale;
+		/* RFC 7323 2.2: a SYN-ACK's window (simultaneous open) is
+		 * never scaled.
+		 */
+		cs->snd_wnd = (u32)ntohs(th->window) <<
+			      (th->syn ? 0 : cs->snd_wscale);
 		cs->max_window = max(cs->max_window, cs->snd_wnd);
 		cftcp_init_wl(cs, skb);
 		cs->retransmits = 0;

@@ -79,6 +79,13 @@ all_tests()
 	echo "preload|cftcp|preload.sh"
 	echo "bridge|cftcp|bridge.sh"
 	echo "trace|cftcp|trace.sh"
+	echo "local_sock_cftcp|cftcp|local_sock_cftcp"
+	echo "local_sock_tcp|tcp|local_sock_tcp"
+	echo "syn_window_cftcp|cftcp|syn_window.sh -f cftcp"
+	echo "syn_window_tcp|tcp|syn_window.sh -f tcp ack"
+	# Random socket calls from threads on shared sockets, rmmod refused
+	# meanwhile and done at the end (the module is loaded again).
+	echo "sysfuzz_cftcp|cftcp|sysfuzz.sh -T 30 -s random"
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.
