@@ -5,7 +5,8 @@
 Inputs: the capture of the link (the global order of the frames, and what
 each segment carried) and, from each VM's console, its trace (between
 CFTCP-TRACE-BEGIN and CFTCP-TRACE-END): every frame the VM sent
-(net:net_dev_xmit) or took in (net:napi_gro_receive_entry) on eth0 and
+(net:net_dev_start_xmit, before the driver has it) or took in
+(net:napi_gro_receive_entry) on eth0 and
 every cftcp_set_state event, in the VM's own order.  The k-th frame a VM
 sent is the k-th frame from its address in the capture, the k-th it took
 in the k-th frame to it; a state change is drawn on that VM's side after
@@ -27,8 +28,8 @@ import sys
 ADDR = {"a": "10.0.0.1", "b": "10.0.0.2"}
 NAME = {"a": "A 10.0.0.1", "b": "B 10.0.0.2"}
 
-EVENT_RE = re.compile(r"\s(\d+\.\d+): (net_dev_xmit|napi_gro_receive_entry|"
-                      r"cftcp_set_state): (.*)$")
+EVENT_RE = re.compile(r"\s(\d+\.\d+): (net_dev_start_xmit|"
+                      r"napi_gro_receive_entry|cftcp_set_state): (.*)$")
 STATE_RE = re.compile(r"saddr=([\d.]+) sport=(\d+) daddr=([\d.]+) dport=(\d+) "
                       r"oldstate=(\w+) newstate=(\w+)")
 LEN_RE = re.compile(r"\blen=(\d+)")
@@ -85,46 +86,52 @@ def read_trace(console):
                     events.append(("state", s.groups()))
             else:
                 ln = LEN_RE.search(rest)
-                events.append(("xmit" if kind == "net_dev_xmit" else "recv",
-                               int(ln.group(1)) if ln else -1))
+                events.append(("xmit" if kind == "net_dev_start_xmit"
+                               else "recv", int(ln.group(1)) if ln else -1))
     return events
 
 
-def place_states(side, events, frames, problems):
-    """[(frame index after which the change shows, state tuple)]."""
+def align(kind, lens, frames, problems, side):
+    """Offset of the VM's traced frames in the capture's.
+
+    A VM may start tracing after its first frames crossed the link (its
+    boot, the peer's first pings): the traced lengths must then match a
+    run of the captured ones further on.  The first offset where every
+    length matches is taken.
+    """
+    extra = 0 if kind == "xmit" else 14
+    want = [int(f["frame.len"]) - extra for f in frames]
+    n = len(lens)
+    for off in range(0, len(want) - n + 1):
+        if all(ln < 0 or ln == w for ln, w in zip(lens, want[off:off + n])):
+            return off
+    problems.append(f"{side}: the {n} frames it traced as {kind} match no "
+                    f"run of the {len(want)} in the capture")
+    return 0
+
+
+def side_items(side, events, frames, problems):
+    """The VM's events as ('x'|'r', frame) and ('s', state) in its order."""
     me = ADDR[side]
     sent = [f for f in frames if f["sender"] == me]
     got = [f for f in frames if f["sender"] and f["sender"] != me]
-    ns = nr = 0
-    pos = -1
-    placed = []
+    xlens = [d for k, d in events if k == "xmit"]
+    rlens = [d for k, d in events if k == "recv"]
+    ns = align("xmit", xlens, sent, problems, side)
+    nr = align("recv", rlens, got, problems, side)
+    items = []
     for kind, detail in events:
         if kind == "xmit":
             if ns < len(sent):
-                f = sent[ns]
-                if detail >= 0 and int(f["frame.len"]) != detail:
-                    problems.append(f"{side}: frame {f['index'] + 1} is "
-                                    f"{f['frame.len']} bytes, sent {detail}")
-                pos = max(pos, f["index"])
+                items.append(("x", sent[ns]))
             ns += 1
         elif kind == "recv":
             if nr < len(got):
-                f = got[nr]
-                if detail >= 0 and int(f["frame.len"]) - 14 != detail:
-                    problems.append(f"{side}: frame {f['index'] + 1} is "
-                                    f"{f['frame.len']} bytes, took in "
-                                    f"{detail} + 14")
-                pos = max(pos, f["index"])
+                items.append(("r", got[nr]))
             nr += 1
         else:
-            placed.append((pos, detail))
-    if ns != len(sent):
-        problems.append(f"{side}: traced {ns} frames sent, the capture has "
-                        f"{len(sent)}")
-    if nr != len(got):
-        problems.append(f"{side}: traced {nr} frames taken in, the capture "
-                        f"has {len(got)}")
-    return placed
+            items.append(("s", detail))
+    return items
 
 
 FLAG_BITS = [(0x02, "SYN"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"),
@@ -142,97 +149,134 @@ def label(f):
     return text
 
 
-def connection(port, frames, placed):
-    """Rows of one connection: ('seg', frame) and ('state', side, text)."""
-    segs = [f for f in frames if f["ip.proto"] == "253" and
-            port in (f["tcp.srcport"], f["tcp.dstport"])]
-    states = []
-    for side, plist in placed.items():
-        for pos, (sa, sp, da, dp, old, new) in plist:
-            if port in (sp, dp):
-                states.append((pos, side, f"{old} -> {new}", new))
-    rows = []
-    for pos, side, text, new in states:
-        if pos < (segs[0]["index"] if segs else 0):
-            rows.append(("state", side, text, new))
-    for f in segs:
-        rows.append(("seg", f))
-        nxt = [g["index"] for g in segs if g["index"] > f["index"]]
-        upto = nxt[0] if nxt else 1 << 30
-        for pos, side, text, new in states:
-            if f["index"] <= pos < upto:
-                rows.append(("state", side, text, new))
-    return rows
+def timeline(port, items):
+    """One connection's events of both sides in one order.
+
+    Each side keeps its own order; a frame is received after it was sent.
+    Between the two sides, the event whose frame came first on the wire
+    (a state change: the frame before it on its side) goes first.
+    Returns [(side, kind, frame or state)].
+    """
+    def mine(it):
+        kind, d = it
+        if kind == "s":
+            return port in (d[1], d[3])
+        return d["ip.proto"] == "253" and port in (d["tcp.srcport"],
+                                                    d["tcp.dstport"])
+
+    lists = {side: [it for it in items[side] if mine(it)] for side in items}
+    keys = {}
+    for side, lst in lists.items():
+        last = -1.0
+        ks = []
+        for kind, d in lst:
+            if kind == "s":
+                last += 0.001
+                ks.append(last)
+            else:
+                last = float(d["index"])
+                ks.append(last)
+        keys[side] = ks
+    pos = {side: 0 for side in lists}
+    sent = set()
+    out = []
+    while any(pos[s] < len(lists[s]) for s in lists):
+        best = None
+        for side in lists:
+            i = pos[side]
+            if i >= len(lists[side]):
+                continue
+            kind, d = lists[side][i]
+            if kind == "r" and d["index"] not in sent:
+                continue
+            if best is None or keys[side][i] < keys[best][pos[best]]:
+                best = side
+        if best is None:	# a frame received and not traced as sent
+            best = min((s for s in lists if pos[s] < len(lists[s])),
+                       key=lambda s: keys[s][pos[s]])
+        kind, d = lists[best][pos[best]]
+        pos[best] += 1
+        if kind == "x":
+            sent.add(d["index"])
+        out.append((best, kind, d))
+    return out
 
 
 def draw_text(port, rows):
-    width = 52
+    colw = 38
     out = [f"== port {port}",
-           f"{NAME['b']:>24}{'':{width - 10}}{NAME['a']}"]
-    for row in rows:
-        if row[0] == "state":
-            _, side, text, _ = row
-            if side == "b":
-                out.append(f"{text:>22} |{'':{width}}|")
-            else:
-                out.append(f"{'':>22} |{'':{width}}| {text}")
-            continue
-        f = row[1]
-        text = f" {label(f)} "
-        if f["sender"] == ADDR["b"]:
-            line = "-" + text + "-" * (width - len(text) - 2) + ">"
+           f"{NAME['b'] + ' (client)':<{colw}}|  {NAME['a']} (server)",
+           f"{'':<{colw}}|"]
+    for side, kind, d in rows:
+        if kind == "s":
+            text = f"[{d[4]} -> {d[5]}]"
+        elif kind == "x":
+            text = (f"{label(d)} -->" if side == "b" else
+                    f"<-- {label(d)}")
         else:
-            line = "<" + "-" * (width - len(text) - 2) + text + "-"
-        out.append(f"{'':>22} |{line}|")
+            text = (f"<-- {label(d)}" if side == "b" else
+                    f"--> {label(d)}")
+        if side == "b":
+            out.append(f"{text:>{colw - 1}} |")
+        else:
+            out.append(f"{'':<{colw}}| {text}")
     return "\n".join(out)
 
 
 def draw_svg(ports_rows):
-    xb, xa, top, step = 260, 760, 70, 34
+    xb, xa, step = 300, 720, 26
     parts = []
-    y = top
+    y = 50
     for port, rows in ports_rows:
-        y0 = y
         parts.append(f'<text x="510" y="{y}" class="title">port {port}</text>')
-        y += 30
+        y += 28
         parts.append(f'<text x="{xb}" y="{y}" class="host">'
                      f'{NAME["b"]} (client)</text>')
         parts.append(f'<text x="{xa}" y="{y}" class="host">'
                      f'{NAME["a"]} (server)</text>')
-        y += 20
+        y += 18
         ystart = y
-        for row in rows:
-            if row[0] == "state":
-                _, side, text, new = row
-                x = xb - 12 if side == "b" else xa + 12
-                anchor = "end" if side == "b" else "start"
-                parts.append(f'<text x="{x}" y="{y + 14}" class="state" '
-                             f'text-anchor="{anchor}">{html.escape(new)}'
-                             f'</text>')
-                y += step * 0.7
-                continue
-            f = row[1]
-            x1, x2 = (xb, xa) if f["sender"] == ADDR["b"] else (xa, xb)
-            parts.append(f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y + 22}" '
-                         f'class="seg" marker-end="url(#arrow)"/>')
-            parts.append(f'<text x="{(xa + xb) / 2}" y="{y + 6}" '
-                         f'class="label">{html.escape(label(f))}</text>')
+        sent_at = {}
+        arrows = []
+        for side, kind, d in rows:
             y += step
-        y += 10
+            x = xb if side == "b" else xa
+            if kind == "s":
+                anchor, dx = ("end", -10) if side == "b" else ("start", 10)
+                parts.append(f'<text x="{x + dx}" y="{y + 4}" class="state" '
+                             f'text-anchor="{anchor}">{html.escape(d[5])}'
+                             f'</text>')
+            elif kind == "x":
+                sent_at[d["index"]] = (x, y)
+            else:
+                if d["index"] in sent_at:
+                    x1, y1 = sent_at.pop(d["index"])
+                    arrows.append((x1, y1, x, y, label(d)))
+        for x1, y1, x2, y2, text in arrows:
+            parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
+                         f'class="seg" marker-end="url(#arrow)"/>')
+            tx, ty = (x1 + x2) / 2, (y1 + y2) / 2 - 4
+            parts.append(f'<text x="{tx}" y="{ty}" class="label">'
+                         f'{html.escape(text)}</text>')
+        # frames sent and never seen arriving
+        for x1, y1 in sent_at.values():
+            parts.append(f'<line x1="{x1}" y1="{y1}" x2="{(xa + xb) / 2}" '
+                         f'y2="{y1 + step}" class="lost"/>')
+        y += step
         for x in (xb, xa):
-            parts.append(f'<line x1="{x}" y1="{ystart - 6}" x2="{x}" '
+            parts.append(f'<line x1="{x}" y1="{ystart}" x2="{x}" '
                          f'y2="{y}" class="life"/>')
-        y += 50
-        del y0
-    height = y + 20
+        y += 60
+    height = y
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="1020" height="{height}" viewBox="0 0 1020 {height}">
 <style>
 .title {{ font: bold 18px sans-serif; text-anchor: middle; }}
 .host {{ font: bold 14px sans-serif; text-anchor: middle; }}
-.label {{ font: 12px monospace; text-anchor: middle; }}
+.label {{ font: 11px monospace; text-anchor: middle; }}
 .state {{ font: bold 12px sans-serif; fill: #1a5fb4; }}
-.seg {{ stroke: #333; stroke-width: 1.5; }}
+.seg {{ stroke: #333; stroke-width: 1.3; }}
+.lost {{ stroke: #c01c28; stroke-width: 1.3; stroke-dasharray: 4 3; }}
 .life {{ stroke: #999; stroke-width: 2; }}
 </style>
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>
@@ -243,7 +287,7 @@ def draw_svg(ports_rows):
 
 
 def states_of(rows, side):
-    return [r[3] for r in rows if r[0] == "state" and r[1] == side]
+    return [d[5] for sd, kind, d in rows if kind == "s" and sd == side]
 
 
 def check(ports_rows, problems):
@@ -271,10 +315,9 @@ def check(ports_rows, problems):
             # A's data after B's FIN, while A is in CLOSE_WAIT
             seen_fin = False
             ok = False
-            for r in rows:
-                if r[0] != "seg":
+            for side, kind, f in rows:
+                if kind != "x":
                     continue
-                f = r[1]
                 flags = int(f["tcp.flags"] or "0", 16)
                 if f["sender"] == ADDR["b"] and flags & 0x01:
                     seen_fin = True
@@ -297,13 +340,13 @@ def main():
 
     frames = read_frames(args.pcap)
     problems = []
-    placed = {}
-    for side, console in (("a", args.trace_a), ("b", args.trace_b)):
+    items = {}
+    for side, console in (("b", args.trace_b), ("a", args.trace_a)):
         events = read_trace(console)
         if not events:
             problems.append(f"{side}: no trace in {console}")
-        placed[side] = place_states(side, events, frames, problems)
-    ports_rows = [(p, connection(p, frames, placed)) for p in args.port]
+        items[side] = side_items(side, events, frames, problems)
+    ports_rows = [(p, timeline(p, items)) for p in args.port]
     for port, rows in ports_rows:
         print(draw_text(port, rows))
         print()
