@@ -90,15 +90,13 @@ static void cftcp_clean_acked(struct sock *sk, u32 ack)
 		struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 
 		if (seq_after(cb->end_seq, ack)) {
-			/* Partly acknowledged: keep only the rest. The send
-			 * queue's skbs are ours and linear.
+			/* Partly acknowledged (a part of a super-packet):
+			 * keep only the rest.
 			 */
-			if (seq_after(ack, cb->seq) && skb->len) {
-				u32 n = min_t(u32, ack - cb->seq, skb->len);
-
-				__skb_pull(skb, n);
-				cb->seq += n;
-			}
+			if (seq_after(ack, cb->seq) && skb->len)
+				cftcp_trim_acked(sk, skb,
+						 min_t(u32, ack - cb->seq,
+						       skb->len));
 			break;
 		}
 		if (cb->retransmitted) {
@@ -749,7 +747,10 @@ out:
 
 static int cftcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
-	cftcp_sk(sk)->segs_in++;
+	/* Segments, a super-packet as many as it holds (Linux's
+	 * tcp_segs_in()).
+	 */
+	cftcp_sk(sk)->segs_in += max_t(u16, 1, skb_shinfo(skb)->gso_segs);
 	if (sk->sk_state == CFTCP_CLOSE) {
 		cftcp_send_reset_reply(sock_net(sk), skb);
 		kfree_skb(skb);
