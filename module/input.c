@@ -623,8 +623,13 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 	if (cs->fin_rcvd)
 		return;		/* cftcp_fin() sent the ACK */
+	/* Every second segment, and every second full-sized segment's worth
+	 * of bytes since the last ACK (Linux's __tcp_ack_snd_check()), so
+	 * that a super-packet is acknowledged at once.
+	 */
 	cs->ack_pending++;
-	if (filled_hole || cs->ack_pending >= 2 || cs->quickack) {
+	if (filled_hole || cs->ack_pending >= 2 ||
+	    cs->rcv_nxt - cs->rcv_wup > cs->rcv_mss || cs->quickack) {
 		if (cs->quickack)
 			cs->quickack--;
 		cftcp_send_ack(sk);
