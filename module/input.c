@@ -847,6 +847,10 @@ int cftcp_v4_rcv(struct sk_buff *skb)
 	th = (const struct cftcphdr *)skb->data;
 	if (th->doff < CFTCP_HDR_LEN / 4 || !pskb_may_pull(skb, th->doff * 4))
 		goto bad_segment;
+	/* CHECKSUM_PARTIAL, a super-packet from veth or loopback (output.c)
+	 * or a segment of one, counts as verified, as for TCP: its sender's
+	 * memory never left the host.
+	 */
 	if (skb_checksum_init(skb, cftcp_ipproto, inet_compute_pseudo))
 		goto csum_error;
 	if (!skb_csum_unnecessary(skb) && __skb_checksum_complete(skb))
