@@ -33,11 +33,14 @@
 				 SKB_GSO_UDP_L4 | SKB_GSO_FRAGLIST | \
 				 SKB_GSO_PARTIAL | SKB_GSO_TCP_FIXEDID)
 
-/* Pseudo-header sum of a segment of @len bytes, to seed its checksum. */
+/*
+ * Complement of the pseudo-header sum of a segment of @len bytes: its
+ * checksum field holds the sum itself until the rest is added.
+ */
 static __sum16 cftcp_gso_pseudo(__be32 saddr, __be32 daddr, u8 proto,
 				u32 len)
 {
-	return ~csum_tcpudp_magic(saddr, daddr, len, proto, 0);
+	return csum_tcpudp_magic(saddr, daddr, len, proto, 0);
 }
 
 static struct sk_buff *cftcp_gso_segment(struct sk_buff *skb,
@@ -48,6 +51,7 @@ static struct sk_buff *cftcp_gso_segment(struct sk_buff *skb,
 	unsigned int thlen, mss;
 	__be32 saddr, daddr;
 	struct cftcphdr *th;
+	__sum16 magic;
 	u8 proto;
 	u32 seq;
 
@@ -71,7 +75,7 @@ static struct sk_buff *cftcp_gso_segment(struct sk_buff *skb,
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		skb->csum_start = skb_transport_header(skb) - skb->head;
 		skb->csum_offset = offsetof(struct cftcphdr, check);
-		th->check = cftcp_gso_pseudo(saddr, daddr, proto, skb->len);
+		th->check = ~cftcp_gso_pseudo(saddr, daddr, proto, skb->len);
 	} else if (skb_checksum_start(skb) != skb_transport_header(skb) ||
 		   skb->csum_offset != offsetof(struct cftcphdr, check)) {
 		goto out;
@@ -111,11 +115,12 @@ static struct sk_buff *cftcp_gso_segment(struct sk_buff *skb,
 			th->fin = 0;
 			th->psh = 0;
 		}
-		th->check = cftcp_gso_pseudo(saddr, daddr, proto, len);
+		magic = cftcp_gso_pseudo(saddr, daddr, proto, len);
+		th->check = ~magic;
 		if (seg->ip_summed == CHECKSUM_PARTIAL)
-			gso_reset_checksum(seg, ~th->check);
+			gso_reset_checksum(seg, csum_unfold(magic));
 		else
-			th->check = gso_make_checksum(seg, ~th->check);
+			th->check = gso_make_checksum(seg, csum_unfold(magic));
 	}
 out:
 	return segs;

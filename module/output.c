@@ -47,9 +47,13 @@
  *    skb is one segment; `tx off` removes TSO and with it TSO_ECN
  *    (netdev_fix_features()), so super-packets are segmented in software
  *    with software checksums even on veth.
- *  - skb_gso_transport_seglen() counts 12 header bytes for SCTP, fewer
- *    than ours, so ip_finish_output_gso()'s MTU check never rejects a
- *    super-packet whose segments fit the MTU.
+ *  - skb_gso_transport_seglen() counts 12 header bytes for SCTP, 8 fewer
+ *    than ours: ip_finish_output_gso()'s MTU check never rejects a
+ *    super-packet whose segments fit the MTU, but a namespace of the same
+ *    host that forwards one (ip_forward()'s check) lets it pass to a next
+ *    hop whose MTU is up to 8 bytes (more with options) below its
+ *    segments' size, where Linux's TCP would answer "fragmentation
+ *    needed".
  *
  * Functions taking a full socket expect its lock to be held (lock_sock, or
  * bh_lock_sock in softirq). Transmitted copies carry no socket reference,
