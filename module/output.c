@@ -912,6 +912,25 @@ static struct sk_buff *cftcp_tail_room(struct sock *sk, u32 goal)
 	return skb;
 }
 
+/*
+ * An skb queued for data that then did not come (the copy faulted, or the
+ * wait for memory ended) would leave as an empty segment: drop it (Linux's
+ * tcp_remove_empty_skb()).
+ */
+static void cftcp_remove_empty_tail(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || skb->len || CFTCP_SKB_CB(skb)->sent ||
+	    (CFTCP_SKB_CB(skb)->flags & CFTCP_FLAG_FIN))
+		return;
+	if (cs->send_head == skb)
+		cs->send_head = NULL;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	cftcp_wmem_free_skb(sk, skb);
+}
+
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
@@ -987,6 +1006,7 @@ int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 
 wait_for_memory:
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		cftcp_remove_empty_tail(sk);
 		cftcp_push(sk);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
@@ -1000,6 +1020,7 @@ wait_for_memory:
 	return copied;
 
 do_error:
+	cftcp_remove_empty_tail(sk);
 	if (copied) {
 		cftcp_push(sk);
 		release_sock(sk);
