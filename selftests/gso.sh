@@ -212,7 +212,7 @@ tun_case()
 		i=0
 		while [ $i -lt $writes ]; do
 			echo "send s $wsize -> $wsize"
-			echo "sleep 0.05"
+			echo "sleep 0.1"
 			i=$((i + 1))
 		done
 		echo "close s"
