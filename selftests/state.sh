@@ -2050,6 +2050,32 @@ EOF
 	return $st
 }
 
+# An in-order skb holding two full segments' worth (here one segment the
+# peer sends in IP fragments, reassembled into one skb as a super-packet
+# comes whole from veth) is acknowledged at once, not with the next
+# segment nor by the delayed-ACK timer (Linux's __tcp_ack_snd_check()
+# counts bytes). The quick ACKs of a new connection are used up first,
+# and 20 small segments leave no ACK pending.
+t_ack_bytes()
+{
+	sc_connect 6057 7057 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait sent
+recv c 5020 all check -> 5020
+EOF
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=100 repeat=20
+drain 0.3 ack=3001
+send PA seq=3001 ack=d+1 len=2920 off=2000 frag=1480
+send PA seq=5921 ack=d+1 len=100 off=4920
+expect A seq=d+1 ack=5921
+expect A seq=d+1 ack=6021
+touch sent
+EOF
+	play ack_bytes 7057 6057
+}
+
 subtests()
 {
 	cat <<EOF
@@ -2093,6 +2119,7 @@ timewait_syn|timewait|cftcp tcp
 timewait_rst|timewait|cftcp tcp
 timewait_rst_rfc1337|timewait|cftcp tcp
 window_old_seq_ack|flow|cftcp tcp
+ack_bytes|flow|cftcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
