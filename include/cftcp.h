@@ -88,6 +88,8 @@ struct cftcphdr {
 /* Room for our header with options, IPv4 and the link layer. */
 #define CFTCP_MAX_HEADER	L1_CACHE_ALIGN(MAX_HEADER + 20 + 60)
 #define CFTCP_MAX_WINDOW	65535U
+/* gso_type of super-packets: no NIC advertises it (output.c). */
+#define CFTCP_GSO_TYPE		(SKB_GSO_SCTP | SKB_GSO_TCP_ECN)
 
 /* Sequence number comparisons, modulo 2^32. */
 static inline bool seq_before(u32 a, u32 b)
@@ -553,7 +555,13 @@ u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr);
 void cftcp_sync_mss(struct sock *sk, u16 peer_mss);
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
+void cftcp_trim_acked(struct sock *sk, struct sk_buff *skb, u32 len);
+void cftcp_route_caps(struct sock *sk);
 int cftcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
+
+/* offload.c: segmentation of super-packets for devices without it. */
+int cftcp_offload_init(void);
+void cftcp_offload_exit(void);
 
 /* pmtu.c: path MTU discovery. */
 void cftcp_v4_mtu_err(struct sock *sk, u32 mtu);

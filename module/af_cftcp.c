@@ -2,9 +2,9 @@
 /*
  * cftcp: TCP without congestion control, as socket family AF_CFTCP over
  * IPv4 protocol 253. This file owns registration: module parameters, the
- * socket family, the IP protocol handler, and per-namespace state
- * (tables, counters, sysctls, /proc), set up in that order and torn down
- * in strict reverse order.
+ * socket family, the IP protocol handler and its segmentation offload
+ * (offload.c), and per-namespace state (tables, counters, sysctls,
+ * /proc), set up in that order and torn down in strict reverse order.
  */
 #include <linux/module.h>
 #include <linux/net.h>
@@ -117,10 +117,16 @@ static int __init cftcp_init(void)
 		err = -EEXIST;
 		goto out_pernet;
 	}
+	err = cftcp_offload_init();
+	if (err) {
+		pr_err("cftcp: offload of IP protocol %d is taken\n",
+		       cftcp_ipproto);
+		goto out_inet;
+	}
 	cftcp_family_ops.family = cftcp_family;
 	err = cftcp_sysctl_global_init();
 	if (err)
-		goto out_inet;
+		goto out_offload;
 	err = sock_register(&cftcp_family_ops);
 	if (err)
 		goto out_sysctl;
@@ -128,6 +134,8 @@ static int __init cftcp_init(void)
 
 out_sysctl:
 	cftcp_sysctl_global_exit();
+out_offload:
+	cftcp_offload_exit();
 out_inet:
 	inet_del_protocol(&cftcp_protocol, cftcp_ipproto);
 	synchronize_net();
@@ -144,6 +152,7 @@ static void __exit cftcp_exit(void)
 {
 	sock_unregister(cftcp_family);
 	cftcp_sysctl_global_exit();
+	cftcp_offload_exit();
 	inet_del_protocol(&cftcp_protocol, cftcp_ipproto);
 	synchronize_net();
 	unregister_pernet_subsys(&cftcp_net_ops);

@@ -90,15 +90,13 @@ static void cftcp_clean_acked(struct sock *sk, u32 ack)
 		struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 
 		if (seq_after(cb->end_seq, ack)) {
-			/* Partly acknowledged: keep only the rest. The send
-			 * queue's skbs are ours and linear.
+			/* Partly acknowledged (a part of a super-packet):
+			 * keep only the rest.
 			 */
-			if (seq_after(ack, cb->seq) && skb->len) {
-				u32 n = min_t(u32, ack - cb->seq, skb->len);
-
-				__skb_pull(skb, n);
-				cb->seq += n;
-			}
+			if (seq_after(ack, cb->seq) && skb->len)
+				cftcp_trim_acked(sk, skb,
+						 min_t(u32, ack - cb->seq,
+						       skb->len));
 			break;
 		}
 		if (cb->retransmitted) {
@@ -627,8 +625,13 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 	if (cs->fin_rcvd)
 		return;		/* cftcp_fin() sent the ACK */
+	/* Every second segment, and every second full-sized segment's worth
+	 * of bytes since the last ACK (Linux's __tcp_ack_snd_check()), so
+	 * that a super-packet is acknowledged at once.
+	 */
 	cs->ack_pending++;
-	if (filled_hole || cs->ack_pending >= 2 || cs->quickack) {
+	if (filled_hole || cs->ack_pending >= 2 ||
+	    cs->rcv_nxt - cs->rcv_wup > cs->rcv_mss || cs->quickack) {
 		if (cs->quickack)
 			cs->quickack--;
 		cftcp_send_ack(sk);
@@ -751,7 +754,10 @@ out:
 
 static int cftcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
-	cftcp_sk(sk)->segs_in++;
+	/* Segments, a super-packet as many as it holds (Linux's
+	 * tcp_segs_in()).
+	 */
+	cftcp_sk(sk)->segs_in += max_t(u16, 1, skb_shinfo(skb)->gso_segs);
 	if (sk->sk_state == CFTCP_CLOSE) {
 		cftcp_send_reset_reply(sock_net(sk), skb);
 		kfree_skb(skb);
@@ -843,6 +849,10 @@ int cftcp_v4_rcv(struct sk_buff *skb)
 	th = (const struct cftcphdr *)skb->data;
 	if (th->doff < CFTCP_HDR_LEN / 4 || !pskb_may_pull(skb, th->doff * 4))
 		goto bad_segment;
+	/* CHECKSUM_PARTIAL, a super-packet from veth or loopback (output.c)
+	 * or a segment of one, counts as verified, as for TCP: its sender's
+	 * memory never left the host.
+	 */
 	if (skb_checksum_init(skb, cftcp_ipproto, inet_compute_pseudo))
 		goto csum_error;
 	if (!skb_csum_unnecessary(skb) && __skb_checksum_complete(skb))

@@ -9,6 +9,52 @@
  * after wait for the peer's window. There is no congestion window: the
  * peer's advertised window alone bounds what is in flight.
  *
+ * A queued skb keeps only header room in its linear part; its payload is
+ * in page fragments (the socket's page_frag, as Linux's tcp_sendmsg_locked()
+ * fills them). Where the route allows it (sk_can_gso()) one skb holds many
+ * segments' worth, up to sk_gso_max_size, half the largest window the peer
+ * offered (Linux's tcp_bound_to_half_wnd()) and sk_gso_max_segs segments,
+ * and is cut at the send window's edge; it leaves as one super-packet with
+ * gso_size = MSS, CHECKSUM_PARTIAL and the pseudo-header sum in the
+ * checksum field. Any other skb leaves with its checksum computed here
+ * (CHECKSUM_NONE), so only super-packets ever carry CHECKSUM_PARTIAL.
+ *
+ * Super-packets carry gso_type CFTCP_GSO_TYPE, SKB_GSO_SCTP plus
+ * SKB_GSO_TCP_ECN, and never SKB_GSO_TCPV4. What that buys, from net/core:
+ *  - validate_xmit_skb() hands a GSO skb to the driver whole only if
+ *    netif_needs_gso() is false, that is if skb_gso_ok() finds every bit of
+ *    gso_type among the device's features (net_gso_ok()). The two bits are
+ *    both in NETIF_F_GSO_SOFTWARE, which veth, loopback, bridges, bonds and
+ *    other virtual devices advertise, so those pass super-packets on
+ *    unsplit; no hardware driver advertises NETIF_F_GSO_SCTP, so on every
+ *    NIC (and on tun, whose TUNSETOFFLOAD gives only TSO bits) the skb is
+ *    segmented in software by skb_gso_segment() -> inet_gso_segment() ->
+ *    inet_offloads[253], cftcp's own gso_segment (offload.c). No device
+ *    ever sees a protocol-253 skb marked TCPV4, so none applies TCP
+ *    segmentation or TCP's pseudo-header to it.
+ *  - offload.c segments with NETIF_F_GSO_PARTIAL masked, and with the
+ *    checksum features masked unless the device has NETIF_F_HW_CSUM: then
+ *    skb_segment() sums each segment in software and the segments leave
+ *    CHECKSUM_NONE. A device with only NETIF_F_IP_CSUM would take a
+ *    CHECKSUM_PARTIAL skb whose csum_offset is TCP's (16) without complaint
+ *    (harmonize_features() checks the ethertype in can_checksum_protocol(),
+ *    skb_csum_hwoffload_help() the offset) and might checksum it as TCP;
+ *    with the rule above it never gets one from cftcp.
+ *  - sk_setup_caps() adds NETIF_F_GSO_SOFTWARE to sk_route_caps when the
+ *    device has NETIF_F_GSO (software GSO, on by default): super-packets
+ *    are built for any route then. `ethtool -K dev gso off tso off` takes
+ *    away NETIF_F_GSO and NETIF_F_TSO_ECN, so sk_can_gso() fails and every
+ *    skb is one segment; `tx off` removes TSO and with it TSO_ECN
+ *    (netdev_fix_features()), so super-packets are segmented in software
+ *    with software checksums even on veth.
+ *  - skb_gso_transport_seglen() counts 12 header bytes for SCTP, 8 fewer
+ *    than ours: ip_finish_output_gso()'s MTU check never rejects a
+ *    super-packet whose segments fit the MTU, but a namespace of the same
+ *    host that forwards one (ip_forward()'s check) lets it pass to a next
+ *    hop whose MTU is up to 8 bytes (more with options) below its
+ *    segments' size, where Linux's TCP would answer "fragmentation
+ *    needed".
+ *
  * Functions taking a full socket expect its lock to be held (lock_sock, or
  * bh_lock_sock in softirq). Transmitted copies carry no socket reference,
  * so nothing in flight pins a socket or the module.
@@ -177,9 +223,10 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 	struct cftcphdr *th;
 	u8 flags = cb->flags;
-	bool wscale = false;
+	bool wscale = false, gso;
 	int optlen = 0;
 	u16 window;
+	u32 segs;
 	int err;
 
 	if (clone) {
@@ -205,16 +252,45 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	if (sk->sk_state != CFTCP_SYN_SENT)
 		flags |= CFTCP_FLAG_ACK;
 
+	/* A clone shares skb_shinfo() with the queued skb, which nothing
+	 * else holds (else this is a copy): the gso fields are set either way.
+	 */
+	segs = 1;
+	gso = skb->len > cs->mss && sk_can_gso(sk) &&
+	      !(flags & (CFTCP_FLAG_SYN | CFTCP_FLAG_RST));
+	if (gso) {
+		segs = DIV_ROUND_UP(skb->len, cs->mss);
+		skb_shinfo(skb)->gso_size = cs->mss;
+		skb_shinfo(skb)->gso_segs = segs;
+		skb_shinfo(skb)->gso_type = CFTCP_GSO_TYPE;
+	} else if (skb_is_gso(skb)) {
+		skb_shinfo(skb)->gso_size = 0;
+		skb_shinfo(skb)->gso_segs = 0;
+		skb_shinfo(skb)->gso_type = 0;
+	}
+
 	th = cftcp_push_header(skb, inet->inet_sport, inet->inet_dport,
 			       cb->seq, cs->rcv_nxt, flags, window, optlen);
 	if (optlen)
 		cftcp_write_syn_options((__be32 *)(th + 1), cs->rcv_mss,
 					wscale, cs->rcv_wscale);
-	skb->ip_summed = CHECKSUM_NONE;
-	th->check = cftcp_csum(skb, inet->inet_saddr, inet->inet_daddr);
+	if (gso) {
+		/* The device, or offload.c per segment, completes it. */
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = skb_transport_header(skb) - skb->head;
+		skb->csum_offset = offsetof(struct cftcphdr, check);
+		th->check = ~csum_tcpudp_magic(inet->inet_saddr,
+					       inet->inet_daddr, skb->len,
+					       cftcp_ipproto, 0);
+	} else {
+		skb->ip_summed = CHECKSUM_NONE;
+		th->check = cftcp_csum(skb, inet->inet_saddr,
+				       inet->inet_daddr);
+	}
 
-	cs->segs_out++;
-	CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_OUTSEGS);
+	/* Segments, as Linux counts tcp_skb_pcount(). */
+	cs->segs_out += segs;
+	CFTCP_ADD_STATS(cftcp_sk_net(sk), CFTCP_MIB_OUTSEGS, segs);
 	if (flags & CFTCP_FLAG_RST)
 		CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_OUTRSTS);
 	if (flags & CFTCP_FLAG_ACK)
@@ -489,9 +565,11 @@ void cftcp_send_challenge_ack(struct sock *sk)
 /* ---- The send queue --------------------------------------------------- */
 
 /*
- * A send queue skb for @size bytes, its memory scheduled against the
- * protocol's limits and the socket's memory cgroup (@force: charged even
- * over them, for the FIN that must go).
+ * A send queue skb with @size bytes of linear room after the headers, its
+ * memory scheduled against the protocol's limits and the socket's memory
+ * cgroup (@force: charged even over them, for the FIN that must go).
+ * Payload goes in page fragments; CHECKSUM_PARTIAL here only tells
+ * skb_copy_to_page_nocache() not to sum it on the way in.
  */
 static struct sk_buff *cftcp_alloc_data_skb(struct sock *sk, int size,
 					    gfp_t gfp, bool force)
@@ -507,6 +585,7 @@ static struct sk_buff *cftcp_alloc_data_skb(struct sock *sk, int size,
 		return NULL;
 	}
 	skb_reserve(skb, CFTCP_MAX_HEADER);
+	skb->ip_summed = CHECKSUM_PARTIAL;
 	memset(CFTCP_SKB_CB(skb), 0, sizeof(struct cftcp_skb_cb));
 	return skb;
 }
@@ -523,31 +602,149 @@ static void cftcp_queue_skb(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * A queued skb that was sent may still be shared with the copy in flight
+ * (over veth, until the peer reads it): make its head and fragment array
+ * its own before changing them, keeping its truesize as charged.
+ */
+static int cftcp_unshare(struct sk_buff *skb)
+{
+	unsigned int truesize = skb->truesize;
+
+	if (!skb_cloned(skb))
+		return 0;
+	if (pskb_expand_head(skb, 0, 0, GFP_ATOMIC))
+		return -ENOMEM;
+	skb->truesize = truesize;
+	return 0;
+}
+
+/*
  * Split @skb so that it carries @len bytes and a new skb after it the
- * rest. Used when the peer's window is smaller than a queued segment, and
- * when the path MTU shrinks.
+ * rest, as Linux's tcp_fragment(). Used when the peer's window is smaller
+ * than a queued skb, to retransmit one segment of a super-packet, when
+ * the route can no longer take super-packets, and when the path MTU
+ * shrinks. The new skb inherits the state of a sent one, so that nothing
+ * is appended to it and Karn's rule holds; PSH and FIN move to it.
  */
 int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb), *ncb;
-	u32 rest = skb->len - len;
+	u32 nsize = skb_headlen(skb) > len ? skb_headlen(skb) - len : 0;
 	struct sk_buff *nskb;
+	u32 moved;
 
-	nskb = cftcp_alloc_data_skb(sk, rest, GFP_ATOMIC, false);
+	if (WARN_ON_ONCE(len > skb->len) || cftcp_unshare(skb))
+		return -ENOMEM;
+	nskb = cftcp_alloc_data_skb(sk, nsize, GFP_ATOMIC, false);
 	if (!nskb)
 		return -ENOMEM;
-	skb_put_data(nskb, skb->data + len, rest);
+	sk_wmem_queued_add(sk, nskb->truesize);
+	sk_mem_charge(sk, nskb->truesize);
+	/* The fragments' share of truesize moves with them. */
+	moved = skb->len - len - nsize;
+	nskb->truesize += moved;
+	skb->truesize -= moved;
+
 	ncb = CFTCP_SKB_CB(nskb);
 	ncb->seq = cb->seq + len;
 	ncb->end_seq = cb->end_seq;
 	ncb->flags = cb->flags;
+	ncb->when = cb->when;
+	ncb->sent = cb->sent;
+	ncb->retransmitted = cb->retransmitted;
 	cb->flags &= ~(CFTCP_FLAG_FIN | CFTCP_FLAG_PSH);
 	cb->end_seq = cb->seq + len;
-	skb_trim(skb, len);
+	skb_split(skb, nskb, len);
 	__skb_queue_after(&sk->sk_write_queue, skb, nskb);
-	sk_wmem_queued_add(sk, nskb->truesize);
-	sk_mem_charge(sk, nskb->truesize);
 	return 0;
+}
+
+/*
+ * The peer acknowledged the first @len bytes of @skb, a sent skb at the
+ * head of the queue (all of them if only its FIN is left): drop them
+ * without copying what stays (Linux's tcp_trim_head()), and give their
+ * memory back. Without memory to unshare the skb it stays whole, and a
+ * retransmission of it repeats bytes the peer already has.
+ */
+void cftcp_trim_acked(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u32 eat, head;
+	int i, k;
+
+	if (!len || len > skb->len || cftcp_unshare(skb))
+		return;
+	CFTCP_SKB_CB(skb)->seq += len;
+	head = min_t(u32, len, skb_headlen(skb));
+	__skb_pull(skb, head);
+	eat = len - head;
+	if (!eat)
+		return;
+	k = 0;
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		u32 size = skb_frag_size(&shinfo->frags[i]);
+
+		if (size <= eat) {
+			skb_frag_unref(skb, i);
+			eat -= size;
+			continue;
+		}
+		shinfo->frags[k] = shinfo->frags[i];
+		if (eat) {
+			skb_frag_off_add(&shinfo->frags[k], eat);
+			skb_frag_size_sub(&shinfo->frags[k], eat);
+			eat = 0;
+		}
+		k++;
+	}
+	shinfo->nr_frags = k;
+	skb->data_len -= len - head;
+	skb->len = skb->data_len;
+	skb->truesize -= len - head;
+	sk_wmem_queued_add(sk, -(int)(len - head));
+	sk_mem_uncharge(sk, len - head);
+}
+
+/*
+ * Payload one send queue skb takes (Linux's tcp_xmit_size_goal()): one
+ * MSS, or where the route takes super-packets as many whole segments as
+ * sk_gso_max_size, sk_gso_max_segs and half the largest window the peer
+ * offered allow.
+ */
+static u32 cftcp_size_goal(const struct sock *sk)
+{
+	const struct cftcp_sock *cs = cftcp_sk(sk);
+	u32 mss = cs->mss, goal;
+
+	if (!sk_can_gso(sk))
+		return mss;
+	goal = READ_ONCE(sk->sk_gso_max_size);
+	if (cs->max_window > CFTCP_DEFAULT_MSS)
+		goal = min(goal, cs->max_window / 2);
+	goal = min_t(u32, goal / mss, READ_ONCE(sk->sk_gso_max_segs));
+	return max(goal, 1U) * mss;
+}
+
+/*
+ * Route the connection if it has no route yet and take the device's
+ * capabilities (sk_setup_caps()), so that the first data can be built as
+ * super-packets. ip_queue_xmit() routes the same way.
+ */
+void cftcp_route_caps(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct rtable *rt;
+
+	sk->sk_gso_type = CFTCP_GSO_TYPE;
+	if (__sk_dst_get(sk))
+		return;
+	rt = ip_route_output_ports(sock_net(sk), &inet->cork.fl.u.ip4, sk,
+				   inet->inet_daddr, inet->inet_saddr,
+				   inet->inet_dport, inet->inet_sport,
+				   sk->sk_protocol, RT_CONN_FLAGS(sk),
+				   sk->sk_bound_dev_if);
+	if (!IS_ERR(rt))
+		sk_setup_caps(sk, &rt->dst);
 }
 
 /*
@@ -558,16 +755,21 @@ void __cftcp_push(struct sock *sk, bool force)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct sk_buff *skb;
+	u32 goal;
 
 	if (sk->sk_state == CFTCP_SYN_SENT || sk->sk_state == CFTCP_SYN_RECV ||
 	    sk->sk_state == CFTCP_CLOSE || sk->sk_state == CFTCP_LISTEN)
 		return;
 
+	goal = cftcp_size_goal(sk);
 	while ((skb = cs->send_head)) {
 		struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 		u32 right = cs->snd_una + cs->snd_wnd;
 		bool in_flight = cs->snd_nxt != cs->snd_una;
 
+		/* Built for a larger MSS or a route that took super-packets. */
+		if (skb->len > goal && cftcp_fragment(sk, skb, goal))
+			break;
 		if (seq_after(cb->end_seq, right)) {
 			u32 usable = seq_after(right, cb->seq) ?
 				     right - cb->seq : 0;
@@ -576,9 +778,12 @@ void __cftcp_push(struct sock *sk, bool force)
 			 * if it is a full segment, or if nothing is out and
 			 * the window is at least half the largest seen.
 			 * When all the data fits but its FIN does not, the
-			 * data goes alone (Linux's tcp_write_wakeup()).
+			 * data goes alone (Linux's tcp_write_wakeup()). A
+			 * super-packet is cut to whole segments.
 			 */
 			usable = min(usable, skb->len);
+			if (usable > cs->mss && usable < skb->len)
+				usable -= usable % cs->mss;
 			if (usable &&
 			    (force || usable >= cs->mss || usable == skb->len ||
 			     (!in_flight && usable >= cs->max_window / 2)) &&
@@ -601,7 +806,8 @@ void __cftcp_push(struct sock *sk, bool force)
 			break;
 		cb->sent = 1;
 		cb->when = jiffies;
-		if (skb->len < cs->mss)
+		/* Its last segment is short (Linux's tcp_minshall_update()). */
+		if (skb->len < cs->mss || skb->len % cs->mss)
 			cs->snd_sml = cb->end_seq;
 		cs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
@@ -649,14 +855,22 @@ int cftcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* Retransmit the oldest unacknowledged segment. */
+/*
+ * Retransmit the oldest unacknowledged segment: of a super-packet, its
+ * first MSS, cut off as a segment of its own (Linux retransmits one
+ * segment per timeout or partial ACK too). Without memory for the cut the
+ * whole skb goes again.
+ */
 void cftcp_retransmit_head(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (skb && skb != cs->send_head)
-		cftcp_retransmit_skb(sk, skb);
+	if (!skb || skb == cs->send_head)
+		return;
+	if (skb->len > cs->mss)
+		cftcp_fragment(sk, skb, cs->mss);
+	cftcp_retransmit_skb(sk, skb);
 }
 
 /*
@@ -700,12 +914,44 @@ void cftcp_send_fin(struct sock *sk)
 	cftcp_push(sk);
 }
 
+/* The tail of the send queue, if more data may be appended to it. */
+static struct sk_buff *cftcp_tail_room(struct sock *sk, u32 goal)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || CFTCP_SKB_CB(skb)->sent ||
+	    (CFTCP_SKB_CB(skb)->flags & CFTCP_FLAG_FIN) || skb->len >= goal ||
+	    skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
+		return NULL;
+	return skb;
+}
+
+/*
+ * An skb queued for data that then did not come (the copy faulted, or the
+ * wait for memory ended) would leave as an empty segment: drop it (Linux's
+ * tcp_remove_empty_skb()).
+ */
+static void cftcp_remove_empty_tail(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || skb->len || CFTCP_SKB_CB(skb)->sent ||
+	    (CFTCP_SKB_CB(skb)->flags & CFTCP_FLAG_FIN))
+		return;
+	if (cs->send_head == skb)
+		cs->send_head = NULL;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	cftcp_wmem_free_skb(sk, skb);
+}
+
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	int flags = msg->msg_flags;
 	size_t copied = 0;
 	long timeo;
+	u32 goal;
 	int err;
 
 	lock_sock(sk);
@@ -720,20 +966,22 @@ int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 
 	while (msg_data_left(msg)) {
-		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-		int copy;
+		struct page_frag *pfrag;
+		struct sk_buff *skb;
+		bool merge;
+		int copy, i;
 
 		err = -EPIPE;
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 			goto do_error;
 
-		if (!skb || CFTCP_SKB_CB(skb)->sent ||
-		    (CFTCP_SKB_CB(skb)->flags & CFTCP_FLAG_FIN) ||
-		    skb->len >= cs->mss || !skb_tailroom(skb)) {
+		goal = cftcp_size_goal(sk);
+		skb = cftcp_tail_room(sk, goal);
+		if (!skb) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_memory;
-			skb = cftcp_alloc_data_skb(sk, cs->mss,
-						   sk->sk_allocation, false);
+			skb = cftcp_alloc_data_skb(sk, 0, sk->sk_allocation,
+						   false);
 			if (!skb)
 				goto wait_for_memory;
 			CFTCP_SKB_CB(skb)->seq = cs->write_seq;
@@ -742,14 +990,29 @@ int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			cftcp_queue_skb(sk, skb);
 		}
 
-		copy = min_t(size_t, msg_data_left(msg),
-			     min_t(int, cs->mss - skb->len, skb_tailroom(skb)));
-		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
-		    copy) {
-			skb_trim(skb, skb->len - copy);
-			err = -EFAULT;
+		/* Into the socket's page fragment, as tcp_sendmsg_locked(). */
+		pfrag = sk_page_frag(sk);
+		if (!sk_page_frag_refill(sk, pfrag))
+			goto wait_for_memory;
+		i = skb_shinfo(skb)->nr_frags;
+		merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+		copy = min_t(size_t, msg_data_left(msg), goal - skb->len);
+		copy = min_t(int, copy, pfrag->size - pfrag->offset);
+		if (!sk_wmem_schedule(sk, copy))
+			goto wait_for_memory;
+		err = skb_copy_to_page_nocache(sk, &msg->msg_iter, skb,
+					       pfrag->page, pfrag->offset,
+					       copy);
+		if (err)
 			goto do_error;
+		if (merge) {
+			skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+		} else {
+			skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset,
+					   copy);
+			page_ref_inc(pfrag->page);
 		}
+		pfrag->offset += copy;
 		CFTCP_SKB_CB(skb)->end_seq += copy;
 		cs->write_seq += copy;
 		copied += copy;
@@ -757,6 +1020,7 @@ int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 
 wait_for_memory:
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		cftcp_remove_empty_tail(sk);
 		cftcp_push(sk);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
@@ -770,6 +1034,7 @@ wait_for_memory:
 	return copied;
 
 do_error:
+	cftcp_remove_empty_tail(sk);
 	if (copied) {
 		cftcp_push(sk);
 		release_sock(sk);
@@ -807,4 +1072,5 @@ void cftcp_init_xmit(struct sock *sk)
 	cs->send_head = NULL;
 	cs->fin_queued = 0;
 	cs->rto = cftcp_rto_initial(sk);
+	sk->sk_gso_type = CFTCP_GSO_TYPE;
 }

@@ -310,6 +310,7 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 	if (cs->user_mss)
 		cs->rcv_mss = min(cs->rcv_mss, cs->user_mss);
 	cftcp_sync_mss(child, req->mss);
+	cftcp_route_caps(child);
 	cs->rcv_tstamp = jiffies;
 	if (!req->num_timeout && !req->cookie)
 		cftcp_rtt_sample(child, jiffies - req->sent);

@@ -218,6 +218,9 @@ fuzz_run()
 	dmac=$(ip -n $dns link show dev vd | awk '/link\/ether/ { print $2 }')
 	dcmac=$(ip -n $dns link show dev vc | awk '/link\/ether/ { print $2 }')
 	ip -n $dns neigh replace $PEER lladdr "$fmac" dev vd nud permanent
+	# The fuzzer checks the DUT's checksums: segments, no super-packets
+	# with partial checksums, on its link.
+	ip netns exec $dns ethtool -K vd tx off >/dev/null 2>&1
 
 	# Short enough that the fuzzer's abandoned connections end during
 	# the run too; shorter still at the end.

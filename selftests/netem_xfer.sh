@@ -12,9 +12,10 @@
 #   - loss and corruption raised RetransSegs on both ends, corruption
 #     InCsumErrors on both ends, duplication made each end receive more
 #     segments than the other sent (InSegs > peer's OutSegs).
-# netem flips bits in the linear head of a packet only: cftcp's segments
-# are linear, but TCP's payload sits in page fragments, so that for TCP
-# corruption hits headers alone and its counters are not checked. TCP's
+# netem flips bits in the linear head of a packet only, and the payload of
+# both cftcp and TCP sits in page fragments, so corruption hits headers
+# alone (IP's or the segment's): half of cftcp's corrupted packets still
+# fail its checksum, TCP's counters are not checked. TCP's
 # packets also meet netem's 1% loss far less often (a few per run), so
 # its RetransSegs is checked from 5% loss on.
 # The RTO floor is lowered to 20 ms (cftcp: rto_min_ms in each namespace;

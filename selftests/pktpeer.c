@@ -16,7 +16,8 @@
  *                             stream offset of the first byte, default 0);
  *                             frag=N sends the IP datagram as two
  *                             fragments, the first with N bytes of IP
- *                             payload (a multiple of 8), fragrev sends the
+ *                             payload (a multiple of 8; len up to 2940
+ *                             then, else 1400), fragrev sends the
  *                             second first; repeat=N sends N segments,
  *                             each step (default len) bytes after the last,
  *                             gap microseconds apart (default 0)
@@ -320,7 +321,7 @@ static void send_ip(const unsigned char *th, int tlen, int frag, int rev)
 
 static void do_send(char **argv, int argc)
 {
-	unsigned char th[1500] = {0};
+	unsigned char th[3000] = {0};
 	int flags = parse_flags(argv[0]);
 	const char *v;
 	int optlen = 0, dlen = 0, tlen, i, r, repeat = 1, step, frag = 0, gap;
@@ -341,7 +342,7 @@ static void do_send(char **argv, int argc)
 	}
 	if ((v = arg_val(argv, argc, "len")))
 		dlen = atoi(v);
-	if (dlen > 1400)
+	if (dlen > (arg_val(argv, argc, "frag") ? 2940 : 1400))
 		fail("len too big: %s", v);
 	if ((v = arg_val(argv, argc, "repeat")))
 		repeat = atoi(v);
@@ -352,6 +353,9 @@ static void do_send(char **argv, int argc)
 	seq = (v = arg_val(argv, argc, "seq")) ? eval(v) : 0;
 	off = (v = arg_val(argv, argc, "off")) ? eval(v) : 0;
 	tlen = 20 + optlen + dlen;
+	if (frag > 0 && tlen - frag > 1480)
+		fail("frag=%s: the second fragment is over 1480 bytes",
+		     arg_val(argv, argc, "frag"));
 
 	c = htons(sport);
 	memcpy(th, &c, 2);

@@ -86,6 +86,9 @@ all_tests()
 	# Random socket calls from threads on shared sockets, rmmod refused
 	# meanwhile and done at the end (the module is loaded again).
 	echo "sysfuzz_cftcp|cftcp|sysfuzz.sh -T 30 -s random"
+	for f in cftcp tcp; do
+		echo "gso_$f|$f|gso.sh $f"
+	done
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.

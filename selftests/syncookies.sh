@@ -65,11 +65,9 @@ ns_up()
 	dmac=$(ip -n $dns link show vd | awk '/link\/ether/ { print $2 }')
 	ip -n $dns neigh replace $PEER lladdr "$pmac" dev vd nud permanent ||
 		return 1
-	if [ $fam = tcp ]; then
-		# pktpeer checks every checksum: no partial ones on the wire
-		ip netns exec $dns ethtool -K vd tx off >/dev/null 2>&1 ||
-			return 1
-	fi
+	# pktpeer checks every checksum and sees segments one by one: no
+	# partial checksums nor super-packets of either family on the wire
+	ip netns exec $dns ethtool -K vd tx off >/dev/null 2>&1 || return 1
 }
 
 ns_down()

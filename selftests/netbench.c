@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netbench: throughput and transaction rates of cftcp or Linux TCP, for
+ * scripts/bench.sh.
+ *
+ *   netbench [-f cftcp|tcp] -s [-b ADDR] [-p PORT]
+ *	server, forever: each connection is served by a child process; a
+ *	connection's first byte says what it is: 'B' bulk (read to the end),
+ *	'R' request/response (answer each byte with one byte).
+ *   netbench [-f cftcp|tcp] -c ADDR [-p PORT] -m bulk|rr|crr [-P N] [-d SECS]
+ *	client: bulk sends 64 KiB writes over N connections at once for SECS
+ *	seconds and prints MiB/s; rr exchanges one byte each way on one
+ *	connection and prints transactions/s; crr connects, exchanges one
+ *	byte, closes, again and again, and prints connections/s.
+ * Output: one line "RESULT MODE VALUE UNIT". Exit 0, or 1 on any error.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/cftcp.h>
+
+static int family = AF_CFTCP, proto = IPPROTO_CFTCP;
+static struct sockaddr_in addr;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static int nodelay(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, family == AF_INET ? IPPROTO_TCP : SOL_CFTCP,
+			  family == AF_INET ? TCP_NODELAY : CFTCP_NODELAY,
+			  &one, sizeof(one));
+}
+
+static int dial(void)
+{
+	int fd = socket(family, SOCK_STREAM, proto);
+
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+		die("connect");
+	return fd;
+}
+
+static void serve(int fd)
+{
+	static char buf[65536];
+	char mode;
+	ssize_t n;
+
+	if (read(fd, &mode, 1) != 1)
+		exit(0);
+	nodelay(fd);
+	if (mode == 'B') {
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+		exit(n < 0);
+	}
+	while ((n = read(fd, buf, 1)) == 1)
+		if (write(fd, buf, 1) != 1)
+			exit(1);
+	exit(n < 0);
+}
+
+static void server(void)
+{
+	int l = socket(family, SOCK_STREAM, proto), one = 1;
+
+	if (l < 0)
+		die("socket");
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&addr, sizeof(addr)) || listen(l, 512))
+		die("bind/listen");
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		int fd = accept(l, NULL, NULL);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die("accept");
+		}
+		if (!fork()) {
+			close(l);
+			serve(fd);
+		}
+		close(fd);
+	}
+}
+
+/* One bulk sender; writes the bytes it sent to @out. */
+static void bulk_one(double secs, int out)
+{
+	static char buf[65536];
+	unsigned long long sent = 0;
+	double end = now() + secs;
+	int fd = dial();
+
+	memset(buf, 'B', sizeof(buf));
+	if (write(fd, "B", 1) != 1)
+		die("write");
+	while (now() < end) {
+		ssize_t n = write(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			die("write");
+		sent += n;
+	}
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (write(out, &sent, sizeof(sent)) != sizeof(sent))
+		die("pipe");
+	exit(0);
+}
+
+static void bulk(int streams, double secs)
+{
+	unsigned long long total = 0, sent;
+	double t0 = now();
+	int p[2], i, st, bad = 0;
+
+	if (pipe(p))
+		die("pipe");
+	for (i = 0; i < streams; i++)
+		if (!fork())
+			bulk_one(secs, p[1]);
+	close(p[1]);
+	while (read(p[0], &sent, sizeof(sent)) == sizeof(sent))
+		total += sent;
+	while (wait(&st) > 0)
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st);
+	if (bad)
+		exit(1);
+	printf("RESULT bulk%d %.1f MiB/s\n", streams,
+	       total / (now() - t0) / 1048576);
+}
+
+static void rr(double secs)
+{
+	unsigned long n = 0;
+	double t0 = now(), end = t0 + secs;
+	int fd = dial();
+	char c = 'R';
+
+	nodelay(fd);
+	if (write(fd, &c, 1) != 1)
+		die("write");
+	while (now() < end) {
+		if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1)
+			die("rr");
+		n++;
+	}
+	close(fd);
+	printf("RESULT rr %.0f trans/s\n", n / (now() - t0));
+}
+
+static void crr(double secs)
+{
+	unsigned long n = 0;
+	double t0 = now(), end = t0 + secs;
+
+	while (now() < end) {
+		int fd = dial();
+		char c[2] = { 'R', 'x' };
+
+		nodelay(fd);
+		if (write(fd, c, 2) != 2 || read(fd, c, 1) != 1)
+			die("crr");
+		close(fd);
+		n++;
+	}
+	printf("RESULT crr %.0f conn/s\n", n / (now() - t0));
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = NULL, *host = NULL;
+	int opt, srv = 0, streams = 1;
+	double secs = 3;
+
+	addr.sin_port = htons(5201);
+	while ((opt = getopt(argc, argv, "f:sb:c:p:m:P:d:")) != -1) {
+		switch (opt) {
+		case 'f':
+			if (!strcmp(optarg, "tcp")) {
+				family = AF_INET;
+				proto = IPPROTO_TCP;
+			}
+			break;
+		case 's': srv = 1; break;
+		case 'b':
+		case 'c': host = optarg; break;
+		case 'p': addr.sin_port = htons(atoi(optarg)); break;
+		case 'm': mode = optarg; break;
+		case 'P': streams = atoi(optarg); break;
+		case 'd': secs = atof(optarg); break;
+		default: return 1;
+		}
+	}
+	addr.sin_family = family;
+	if (host && inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+		return 1;
+	if (srv)
+		server();
+	if (!host || !mode)
+		return 1;
+	if (!strcmp(mode, "bulk"))
+		bulk(streams, secs);
+	else if (!strcmp(mode, "rr"))
+		rr(secs);
+	else if (!strcmp(mode, "crr"))
+		crr(secs);
+	else
+		return 1;
+	return 0;
+}
