@@ -23,6 +23,7 @@
 #include <linux/siphash.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
+#include <net/ip.h>
 #include <net/netns/generic.h>
 #include <linux/cftcp.h>
 
@@ -121,6 +122,8 @@ struct cftcp_skb_cb {
 	u8	flags;		/* CFTCP_FLAG_* */
 	u8	retransmitted:1,
 		sent:1;
+	/* Received: IP's control block, for the policy checks. */
+	struct inet_skb_parm	h4;
 };
 
 #define CFTCP_SKB_CB(skb)	((struct cftcp_skb_cb *)&((skb)->cb[0]))
@@ -513,6 +516,7 @@ void cftcp_shutdown_send(struct sock *sk);
 int cftcp_v4_rcv(struct sk_buff *skb);
 int cftcp_v4_err(struct sk_buff *skb, u32 info);
 int cftcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+bool cftcp_policy_rcv(struct sock *sk, struct sk_buff *skb);
 int cftcp_parse_options(const struct sk_buff *skb, u16 *mss, u8 *wscale,
 			bool *wscale_ok);
 bool cftcp_ack(struct sock *sk, struct sk_buff *skb);
