@@ -640,9 +640,14 @@ extern int cftcp_max_orphans;
 void cftcp_mem_proto_init(struct proto *prot);
 int cftcp_mem_init(void);
 void cftcp_mem_exit(void);
+void cftcp_mem_wait_sockets(void);
 bool cftcp_orphan(struct sock *sk);
 void cftcp_orphan_done(struct sock *sk);
 bool cftcp_orphan_out_of_resources(struct sock *sk);
+
+/* policy.c: cgroup egress programs. */
+int cftcp_policy_net_init(struct net *net);
+void cftcp_policy_net_exit(struct net *net);
 
 /* info.c: CFTCP_INFO. */
 void cftcp_get_info(struct sock *sk, struct cftcp_info *info);
