@@ -127,7 +127,9 @@ static void cftcp_req_timer(struct timer_list *t)
  * (neither PF_INET nor PF_INET6 to the LSMs, so NetLabel adds no IP
  * options that would need an inet_request_sock), and its verdict refuses
  * the SYN (AppArmor checks the SYN's secmark against the listener, SELinux
- * and Smack their peer labels). What it writes into the carrier (secid,
+ * and Smack their peer labels). Smack labels every request it accepts
+ * through NetLabel, which knows no other family: under Smack a SYN is
+ * refused (fail closed). What it writes into the carrier (secid,
  * peer_secid) would reach the child through security_inet_csk_clone(),
  * which is not exported to modules: the child instead gets the listener's
  * labels with security_sk_clone(), as sk_clone_lock() gives a TCP child,
