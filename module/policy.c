@@ -13,7 +13,8 @@
  * the skb's data at the IP header, skb->sk set, the same run context and
  * the same verdict (any program returning without bit 0 drops it, with
  * the error bpf_set_retval() gave or EPERM). Bit 1, congestion notified,
- * means nothing here: there is no congestion window to reduce.
+ * means nothing here: there is no congestion window to reduce. A kernel
+ * without netfilter has no such hook, and then no cgroup egress for us.
  */
 #include <linux/bpf.h>
 #include <linux/bpf-cgroup.h>
@@ -24,7 +25,7 @@
 
 #include "cftcp.h"
 
-#ifdef CONFIG_CGROUP_BPF
+#if IS_ENABLED(CONFIG_CGROUP_BPF) && IS_ENABLED(CONFIG_NETFILTER)
 static int cftcp_cgroup_egress(struct sock *sk, struct sk_buff *skb)
 {
 	struct cgroup *cgrp = sock_cgroup_ptr(&sk->sk_cgrp_data);

@@ -7,7 +7,9 @@
  *
  *   cgfence CGROUP_DIR COMMAND [ARG]...
  *
- * Exit status: the command's; 2 if the fence could not be set up.
+ * Exit status: the command's; 2 if the fence could not be set up, 4 if
+ * the kernel has no cgroup BPF programs (no bpf(), or the program type
+ * unknown to it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +54,7 @@ int main(int argc, char **argv)
 	if (pfd < 0) {
 		fprintf(stderr, "cgfence: BPF_PROG_LOAD: %s\n%s", strerror(errno),
 			log);
-		return 2;
+		return errno == ENOSYS || errno == EINVAL ? 4 : 2;
 	}
 	cfd = open(argv[1], O_RDONLY | O_DIRECTORY);
 	if (cfd < 0) {
