@@ -7,7 +7,7 @@
 # namespaces:
 #   skuid         an nftables rule "meta skuid 1234 counter drop" in the
 #                 client's output chain: uid 1234 cannot connect (no
-#                 handshake in 2 s), uid 1235 can, the rule counted packets
+#                 handshake in 1 s), uid 1235 can, the rule counted packets
 #   cgroup        a cgroup v2 whose egress a BPF_PROG_TYPE_CGROUP_SKB
 #                 program fences (cgfence): a client inside cannot connect,
 #                 one outside can
@@ -18,9 +18,9 @@
 #                 sent to it never arrives, the sender retransmits
 #   filter_listen the same filter on a listener: SYNs get no answer
 #   rmmod_inflight  (cftcp only, needs CFTCP_KO) rmmod while the segments
-#                 of a closed connection wait in a netem qdisc: it waits
-#                 for them, the module loads again, the kernel logs no
-#                 splat
+#                 of a closed connection wait in a netem qdisc (0.5 s):
+#                 it waits for them, the module loads again, the kernel
+#                 logs no splat
 #
 #   policy.sh [-f cftcp|tcp] [SUBTEST]...
 #	-f tcp runs the same against Linux TCP (IP protocol 6).
@@ -122,7 +122,7 @@ client()
 }
 
 # What a client sees when its SYNs, or the answers, are refused.
-blocked="socket C\nconnect C $SRV $PORT nonblock -> EINPROGRESS\nnoconn C 2\n"
+blocked="socket C\nconnect C $SRV $PORT nonblock -> EINPROGRESS\nnoconn C 1\n"
 connects="socket C\nconnect C $SRV $PORT nonblock -> EINPROGRESS\nwaitconn C 10\n"
 
 xfrm_stat()
@@ -213,7 +213,7 @@ accept L A
 opt A dropfilter 1
 touch filtered
 wait sent 10
-sleep 1.5
+sleep 1
 recv A 100 nonblock -> EAGAIN
 inq A -> 0
 EOF
@@ -224,7 +224,7 @@ wait filtered 10
 snap
 send C 100 -> 100
 touch sent
-sleep 1.5
+sleep 1
 delta RetransSegs >=1
 "
 	unserve filter_estab
@@ -251,7 +251,7 @@ sub_rmmod_inflight()
 	fi
 	c0=$(complaints)
 	serve || return 1
-	# Connected, the client's link delays 1 s; it sends and closes.
+	# Connected, the client's link delays 0.5 s; it sends and closes.
 	printf '%b' "$connects" >"$tmp/cli"
 	cat >>"$tmp/cli" <<EOF
 touch connected
@@ -263,7 +263,7 @@ EOF
 		>"$tmp/cli.out" 2>&1 &
 	cp=$!
 	wait_file "$sync/connected" $cp &&
-		tc -n $cns qdisc add dev veth1 root netem delay 1000ms &&
+		tc -n $cns qdisc add dev veth1 root netem delay 500ms &&
 		touch "$sync/delayed"
 	if ! wait $cp; then
 		show "$tmp/cli.out"
