@@ -23,6 +23,7 @@
 #include <linux/siphash.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
+#include <net/ip.h>
 #include <net/netns/generic.h>
 #include <linux/cftcp.h>
 
@@ -123,6 +124,8 @@ struct cftcp_skb_cb {
 	u8	flags;		/* CFTCP_FLAG_* */
 	u8	retransmitted:1,
 		sent:1;
+	/* Received: IP's control block, for the policy checks. */
+	struct inet_skb_parm	h4;
 };
 
 #define CFTCP_SKB_CB(skb)	((struct cftcp_skb_cb *)&((skb)->cb[0]))
@@ -517,6 +520,7 @@ void cftcp_shutdown_send(struct sock *sk);
 int cftcp_v4_rcv(struct sk_buff *skb);
 int cftcp_v4_err(struct sk_buff *skb, u32 info);
 int cftcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+bool cftcp_policy_rcv(struct sock *sk, struct sk_buff *skb);
 int cftcp_parse_options(const struct sk_buff *skb, u16 *mss, u8 *wscale,
 			bool *wscale_ok);
 bool cftcp_ack(struct sock *sk, struct sk_buff *skb);
@@ -646,9 +650,14 @@ extern int cftcp_max_orphans;
 void cftcp_mem_proto_init(struct proto *prot);
 int cftcp_mem_init(void);
 void cftcp_mem_exit(void);
+void cftcp_mem_wait_sockets(void);
 bool cftcp_orphan(struct sock *sk);
 void cftcp_orphan_done(struct sock *sk);
 bool cftcp_orphan_out_of_resources(struct sock *sk);
+
+/* policy.c: cgroup egress programs. */
+int cftcp_policy_net_init(struct net *net);
+void cftcp_policy_net_exit(struct net *net);
 
 /* info.c: CFTCP_INFO. */
 void cftcp_get_info(struct sock *sk, struct cftcp_info *info);

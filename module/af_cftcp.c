@@ -44,8 +44,13 @@ static int __net_init cftcp_net_init(struct net *net)
 	err = cftcp_proc_net_init(net);
 	if (err)
 		goto free_sysctl;
+	err = cftcp_policy_net_init(net);
+	if (err)
+		goto free_proc;
 	return 0;
 
+free_proc:
+	cftcp_proc_net_exit(net);
 free_sysctl:
 	cftcp_sysctl_net_exit(cn);
 free_hash:
@@ -59,6 +64,7 @@ static void __net_exit cftcp_net_exit(struct net *net)
 {
 	struct cftcp_net *cn = cftcp_pernet(net);
 
+	cftcp_policy_net_exit(net);
 	cftcp_proc_net_exit(net);
 	cftcp_sysctl_net_exit(cn);
 	cftcp_kill_orphans_net(cn);
@@ -157,6 +163,7 @@ static void __exit cftcp_exit(void)
 	synchronize_net();
 	unregister_pernet_subsys(&cftcp_net_ops);
 	rcu_barrier();	/* sockets are freed after a grace period */
+	cftcp_mem_wait_sockets();
 	proto_unregister(&cftcp_prot);
 	cftcp_mem_exit();
 }

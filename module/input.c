@@ -19,6 +19,9 @@
 #include <net/checksum.h>
 #include <net/icmp.h>
 #include <net/sock.h>
+#include <net/xfrm.h>
+#include <linux/filter.h>
+#include <linux/netfilter.h>
 
 #include "cftcp.h"
 
@@ -788,22 +791,89 @@ static void cftcp_rcv_established_sk(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * The inbound IPsec policy (of @sk if it has one, else the host's) on a
+ * segment whose control block is ours: xfrm reads IP's (IPSKB_NOPOLICY),
+ * which is put back for the check, as tcp_v4_restore_cb() would.
+ */
+static bool cftcp_xfrm_policy_ok(struct sock *sk, struct sk_buff *skb)
+{
+	struct cftcp_skb_cb saved = *CFTCP_SKB_CB(skb);
+	bool ok;
+
+	memmove(IPCB(skb), &saved.h4, sizeof(saved.h4));
+	ok = xfrm4_policy_check(sk, XFRM_POLICY_IN, skb);
+	*CFTCP_SKB_CB(skb) = saved;
+	return ok;
+}
+
+/*
+ * Host policy on a segment that @sk (a connection, or the listener of a
+ * request or of a SYN) takes, at the points where Linux's tcp_v4_rcv()
+ * applies it: the inbound IPsec policy (the socket's, else the host's;
+ * the protocol is registered with no_policy, so nothing before us checked
+ * it), then conntrack lets go of the skb, then the socket's filter runs
+ * as tcp_filter() does: LSM (security_sock_rcv_skb()) and SO_ATTACH_FILTER
+ * programs see the segment from its header on and may trim its data, not
+ * its header. A refused segment counts in the socket's drops. False if
+ * @skb was refused and freed. @skb->data is past our header here.
+ */
+bool cftcp_policy_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	unsigned int hdrlen = cftcp_hdr(skb)->doff * 4;
+	enum skb_drop_reason reason;
+	int err;
+
+	if (!cftcp_xfrm_policy_ok(sk, skb)) {
+		reason = SKB_DROP_REASON_XFRM_POLICY;
+		goto drop;
+	}
+	nf_reset_ct(skb);
+
+	__skb_push(skb, hdrlen);
+	err = sk_filter_trim_cap(sk, skb, hdrlen);
+	__skb_pull(skb, hdrlen);
+	if (err) {
+		reason = SKB_DROP_REASON_SOCKET_FILTER;
+		goto drop;
+	}
+	/* A filter may have cut data off; SYN and FIN keep their places. */
+	cb->end_seq = cb->seq + !!(cb->flags & CFTCP_FLAG_SYN) +
+		      !!(cb->flags & CFTCP_FLAG_FIN) + skb->len;
+	return true;
+
+drop:
+	sk_drops_add(sk, skb);
+	kfree_skb_reason(skb, reason);
+	return false;
+}
+
+/*
  * Deliver a segment to what the lookup found. Exported to synq.c and
  * timewait.c for segments that move from one kind of entry to another.
+ * A TIME_WAIT entry has no socket: only the host's IPsec policy applies
+ * to it, as in Linux.
  */
 static void cftcp_dispatch(struct cftcp_net *cn, struct cftcp_hnode *hn,
 			   struct sock *lsk, struct sk_buff *skb)
 {
 	if (hn && hn->kind == CFTCP_HK_REQ) {
-		cftcp_req_rcv((struct cftcp_req *)hn, skb);
+		if (cftcp_policy_rcv(((struct cftcp_req *)hn)->listener, skb))
+			cftcp_req_rcv((struct cftcp_req *)hn, skb);
 		return;
 	}
 	if (hn && hn->kind == CFTCP_HK_TW) {
+		if (!cftcp_xfrm_policy_ok(NULL, skb)) {
+			kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+			return;
+		}
 		cftcp_tw_rcv((struct cftcp_tw *)hn, skb);
 		return;
 	}
 	if (hn)
 		lsk = cftcp_hnode_sk(hn);
+	if (!cftcp_policy_rcv(lsk, skb))
+		return;
 	if (lsk->sk_state == CFTCP_LISTEN) {
 		cftcp_conn_request(lsk, skb);
 		return;
@@ -816,7 +886,9 @@ static void cftcp_fill_cb(struct sk_buff *skb)
 	const struct cftcphdr *th = cftcp_hdr(skb);
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 
-	memset(cb, 0, sizeof(*cb));
+	/* IP's block moves past ours, as tcp_v4_fill_cb() keeps it. */
+	memmove(&cb->h4, IPCB(skb), sizeof(cb->h4));
+	memset(cb, 0, offsetof(struct cftcp_skb_cb, h4));
 	cb->seq = ntohl(th->seq);
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->window = ntohs(th->window);
@@ -887,6 +959,9 @@ int cftcp_v4_rcv(struct sk_buff *skb)
 	return 0;
 
 no_socket:
+	/* No reset for what the host's IPsec policy refuses. */
+	if (!cftcp_xfrm_policy_ok(NULL, skb))
+		goto discard;
 	cftcp_send_reset_reply(net, skb);
 	goto discard;
 csum_error:

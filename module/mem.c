@@ -10,6 +10,7 @@
  * The counters are per-CPU or atomic and take no lock; the limits are
  * read with READ_ONCE() and written only through /proc/sys (sysctl.c).
  */
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
@@ -68,6 +69,27 @@ int cftcp_mem_init(void)
 	cftcp_sysctl_mem[1] = limit;
 	cftcp_sysctl_mem[2] = cftcp_sysctl_mem[0] * 2;
 	return percpu_counter_init(&cftcp_sockets_allocated, 0, GFP_KERNEL);
+}
+
+/*
+ * Module unload, after every namespace closed and reset its sockets: an
+ * skb a socket sent owns it (skb_set_owner_w()) and may still wait in a
+ * qdisc or a device queue; the socket is freed with the last of them,
+ * through cftcp_sock_destruct() and our slab. Wait for that before the
+ * module goes, and for the RCU callbacks (SOCK_RCU_FREE) that free them.
+ */
+void cftcp_mem_wait_sockets(void)
+{
+	unsigned int waited = 0;
+	s64 n;
+
+	while ((n = percpu_counter_sum(&cftcp_sockets_allocated)) > 0) {
+		if (++waited == 50)
+			pr_info("cftcp: waiting for %lld sockets held by packets in flight\n",
+				n);
+		msleep(20);
+	}
+	rcu_barrier();
 }
 
 void cftcp_mem_exit(void)

@@ -298,6 +298,12 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 
 	skb->priority = sk->sk_priority;
 	skb->mark = sk->sk_mark;
+	/* Owned by its socket on the way out, as TCP's are: netfilter's
+	 * owner and cgroup matches and the qdiscs see who sent it, and the
+	 * socket lives until the last such skb is freed (module unload
+	 * waits for that, mem.c).
+	 */
+	skb_set_owner_w(skb, sk);
 	/* IP keeps its own control block where ours was. */
 	memset(skb->cb, 0, sizeof(struct inet_skb_parm));
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
@@ -404,7 +410,7 @@ static void cftcp_send_raw(struct net *net, struct sk_buff *skb,
 	CFTCP_INC_STATS(cftcp_pernet(net), CFTCP_MIB_OUTSEGS);
 	if (th->rst)
 		CFTCP_INC_STATS(cftcp_pernet(net), CFTCP_MIB_OUTRSTS);
-	ip_local_out(net, NULL, skb);
+	ip_local_out(net, skb->sk, skb);
 }
 
 static struct sk_buff *cftcp_alloc_reply(void)
@@ -483,6 +489,10 @@ int cftcp_send_synack_req(struct net *net, struct cftcp_req *req)
 						CFTCP_OPTLEN_MSS);
 	cftcp_write_syn_options((__be32 *)(th + 1), mss, req->wscale_ok,
 				req->rcv_wscale);
+	/* A request's SYN-ACK is its listener's, as Linux's is the request
+	 * socket's and so its listener's to netfilter and cgroups.
+	 */
+	skb_set_owner_w(skb, lsk);
 	cftcp_send_raw(net, skb, t->laddr, t->raddr);
 	return 0;
 }

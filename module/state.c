@@ -9,6 +9,7 @@
  * system calls, bh_lock_sock() from the protocol handler and timers.
  * Listeners and half-open requests are in synq.c, TIME_WAIT in timewait.c.
  */
+#include <linux/security.h>
 #include <net/sock.h>
 #include <net/ip.h>
 
@@ -427,6 +428,8 @@ int cftcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		cs->retransmits = 0;
 		cs->retrans_stamp = 0;
 		cftcp_stop_rtx(sk);
+		/* The LSMs label the connection from its SYN-ACK. */
+		security_inet_conn_established(sk, skb);
 		cftcp_set_state(sk, CFTCP_ESTABLISHED);
 		cftcp_reset_keepalive(sk);
 		cftcp_send_ack(sk);

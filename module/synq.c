@@ -12,7 +12,9 @@
  * softirq without backlogging behind a user of the listener.
  */
 #include <linux/slab.h>
+#include <linux/security.h>
 #include <net/ip.h>
+#include <net/request_sock.h>
 #include <net/route.h>
 #include <net/sock.h>
 
@@ -118,6 +120,35 @@ static void cftcp_req_timer(struct timer_list *t)
 }
 
 /*
+ * LSM hooks of a passive open, where Linux's TCP calls them, as far as a
+ * module can. security_inet_conn_request() takes a struct request_sock,
+ * which cftcp does not use (a request is a struct cftcp_req): it gets a
+ * zeroed one on the stack as a carrier, whose rsk_ops names our family
+ * (neither PF_INET nor PF_INET6 to the LSMs, so NetLabel adds no IP
+ * options that would need an inet_request_sock), and its verdict refuses
+ * the SYN (AppArmor checks the SYN's secmark against the listener, SELinux
+ * and Smack their peer labels). Smack labels every request it accepts
+ * through NetLabel, which knows no other family: under Smack a SYN is
+ * refused (fail closed). What it writes into the carrier (secid,
+ * peer_secid) would reach the child through security_inet_csk_clone(),
+ * which is not exported to modules: the child instead gets the listener's
+ * labels with security_sk_clone(), as sk_clone_lock() gives a TCP child,
+ * and its peer's label from the handshake's last segment with
+ * security_inet_conn_established(). Not covered: a connection label that
+ * differs from the listener's (SELinux's connsid).
+ */
+static const struct request_sock_ops cftcp_lsm_rsk_ops = {
+	.family	= AF_CFTCP,
+};
+
+static int cftcp_lsm_conn_request(struct sock *lsk, struct sk_buff *skb)
+{
+	struct request_sock carrier = { .rsk_ops = &cftcp_lsm_rsk_ops };
+
+	return security_inet_conn_request(lsk, skb, &carrier);
+}
+
+/*
  * RFC 9293 3.10.7.2: a segment for a listener that matches no request. As
  * Linux's tcp_conn_request(), a SYN is answered with a SYN cookie instead
  * of a request when the sysctl says always (2), or when the half-open
@@ -169,6 +200,8 @@ int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENOVERFLOWS);
 		goto listen_drop;
 	}
+	if (cftcp_lsm_conn_request(lsk, skb))
+		goto listen_drop;
 	if (want_cookie) {
 		cftcp_cookie_synack(lsk, skb);
 		goto drop;
@@ -276,10 +309,17 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 	struct cftcp_sock *cs;
 	struct sock *child;
 
+	/* Nothing was kept from a cookie's SYN: the LSMs see its ACK, as
+	 * Linux's cookie_v4_check() shows it to them.
+	 */
+	if (req->cookie && cftcp_lsm_conn_request(lsk, skb))
+		return NULL;
 	child = cftcp_sk_alloc(sock_net(lsk), GFP_ATOMIC, lsk->sk_kern_sock);
 	if (!child)
 		return NULL;
 	cs = cftcp_sk(child);
+	security_sk_clone(lsk, child);
+	security_inet_conn_established(child, skb);
 	cftcp_child_options(child, lsk);
 
 	cs->inet.inet_saddr = t->laddr;

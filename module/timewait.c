@@ -175,7 +175,9 @@ int cftcp_tw_rcv(struct cftcp_tw *tw, struct sk_buff *skb)
 			cb->tw_isn = (tw->snd_nxt + 65535 + 2) ?: 1;
 			cftcp_tw_kill(tw, false);
 			CFTCP_INC_STATS(cn, CFTCP_MIB_TWRECYCLED);
-			cftcp_conn_request(lsk, skb);
+			/* The listener's policy now, as for its SYNs. */
+			if (cftcp_policy_rcv(lsk, skb))
+				cftcp_conn_request(lsk, skb);
 			sock_put(lsk);
 			return 0;
 		}

@@ -22,6 +22,8 @@ PACKAGES=(
 	# VMs and their initramfs
 	qemu-system-x86 seabios ipxe-qemu busybox-static cpio gzip kmod
 	iproute2 ethtool file coreutils util-linux
+	# host policy tests (selftests/policy.sh)
+	nftables
 	# capture decoding
 	tshark
 	# packaging: the DKMS build of the module

@@ -27,16 +27,19 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Kernel modules the tests rely on; their dependencies come along.
+# Kernel modules the tests rely on; their dependencies come along, not
+# their soft dependencies (busybox's modprobe): crc32c_generic is
+# libcrc32c's, which nf_tables needs.
 BASE_MODULES="virtio_pci virtio_net veth sch_netem sch_prio sch_tbf
 	sch_ingress cls_u32 cls_matchall cls_basic act_gact act_mirred ifb
-	dummy tun 9pnet_virtio 9p cls_bpf"
+	dummy tun 9pnet_virtio 9p cls_bpf crc32c_generic nf_tables xfrm_user"
 # Userspace programs taken from the host, with their libraries.  Busybox
 # provides everything else, but not the shell: busybox-static's ash runs its
 # own "ip" and "tc" applets in preference to any program in PATH, and those
 # lack netns, veth and netem.  /bin/sh is bash, which runs what is written for
 # ash; busybox's ash stays available as /bin/ash.
-HOST_TOOLS="/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/ss /usr/bin/nstat"
+HOST_TOOLS="/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/ss"
+HOST_TOOLS="$HOST_TOOLS /usr/bin/nstat /usr/sbin/nft"
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 note() { echo "mkinitramfs: $*" >&2; }

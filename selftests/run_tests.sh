@@ -89,6 +89,9 @@ all_tests()
 	for f in cftcp tcp; do
 		echo "gso_$f|$f|gso.sh $f"
 	done
+	for f in cftcp tcp; do
+		echo "policy_$f|$f|policy.sh -f $f"
+	done
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.

@@ -18,6 +18,10 @@
  *   listen S BACKLOG
  *   connect S ADDR PORT [nonblock]
  *   waitconn S [SECS]         poll for POLLOUT, then the SO_ERROR as result
+ *   noconn S SECS             no POLLOUT (no handshake, no error) in SECS
+ *   opt S dropfilter 1        SO_ATTACH_FILTER: a classic BPF program that
+ *                             drops every segment
+ *   uid UID                   drop root: later calls run as UID (and gid)
  *   accept S NEW [nonblock]   NEW gets the connection; result: peer port
  *   close S
  *   shutdown S rd|wr|rdwr
@@ -52,6 +56,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
@@ -416,6 +421,15 @@ static void do_opt(char **argv, int argc, const char *line, const char *want)
 		check(line, ret, errno, want);
 		return;
 	}
+	if (!strcmp(o, "dropfilter")) {
+		struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+		struct sock_fprog prog = { .len = 1, .filter = &drop };
+
+		ret = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+				 sizeof(prog));
+		check(line, ret, errno, want);
+		return;
+	}
 	if (!strcmp(o, "reuseaddr")) {
 		name = SO_REUSEADDR;
 	} else if (!strcmp(o, "rcvbuf")) {
@@ -537,6 +551,22 @@ static void run_line(char *line)
 			die("%s: no POLLOUT in time", copy);
 		getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		check(copy, err ? -1 : 0, err, want);
+	} else if (!strcmp(argv[0], "noconn")) {
+		struct pollfd p;
+
+		NEED(3);
+		p.fd = sock_fd(argv[1]);
+		p.events = POLLOUT;
+		ret = poll(&p, 1, (int)(atof(argv[2]) * 1000));
+		if (ret)
+			die("%s: it connected or failed in time", copy);
+	} else if (!strcmp(argv[0], "uid")) {
+		uid_t u;
+
+		NEED(2);
+		u = (uid_t)atoi(argv[1]);
+		ret = setresgid(u, u, u) ?: setresuid(u, u, u);
+		check(copy, ret, errno, want);
 	} else if (!strcmp(argv[0], "accept")) {
 		struct sockaddr_in a;
 		socklen_t len = sizeof(a);
