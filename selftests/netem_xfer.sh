@@ -9,7 +9,8 @@
 #   - the client, which closed first, shows TIME_WAIT in /proc/net/cftcp
 #     and the server's connection is gone, with no EstabResets (no reset
 #     ended either end);
-#   - loss and corruption raised RetransSegs on both ends, corruption
+#   - loss and corruption raised RetransSegs (both ends together: one end
+#     may lose none of its own segments), corruption
 #     InCsumErrors on both ends, duplication made each end receive more
 #     segments than the other sent (InSegs > peer's OutSegs).
 # netem flips bits in the linear head of a packet only, and the payload of
@@ -283,11 +284,13 @@ run_case()
 		fail "$what: EstabResets moved: a connection was reset"
 	fi
 	if [ $retrans -eq 1 ]; then
-		if [ "$(delta a0 a1 RetransSegs)" -gt 0 ] &&
-				[ "$(delta b0 b1 RetransSegs)" -gt 0 ]; then
-			pass "$what: RetransSegs rose on both ends"
+		# Both ends send super-packets over veth (TCP's GSO, cftcp's
+		# own), a few dozen each in the smaller cases: one end may lose
+		# none of its own to netem, so the two ends count together.
+		if [ $(($(delta a0 a1 RetransSegs) + $(delta b0 b1 RetransSegs))) -gt 0 ]; then
+			pass "$what: RetransSegs rose"
 		else
-			fail "$what: RetransSegs did not rise on both ends"
+			fail "$what: RetransSegs did not rise"
 		fi
 	fi
 	if [ $csum -eq 1 ]; then
