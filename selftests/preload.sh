@@ -12,7 +12,9 @@
 #            (curl with the port listed gets the file; with another port
 #            listed it stays on TCP, where nothing listens: refused).
 #   iperf3   a 10 s iperf3 run, client and server over cftcp: its JSON
-#            result has no error and bytes received equal bytes sent.
+#            result has no error, bytes were sent and received, and what
+#            the receiver counted falls short of what was sent by no more
+#            than the sockets hold at the end (iperf3 stops counting there).
 #   redis    redis-benchmark against redis-server: every request
 #            completed, none failed (INFO stats counts them), and
 #            redis-cli reads back what it wrote.
@@ -152,14 +154,16 @@ assert \"error\" not in r, r.get(\"error\")
 e = r[\"end\"]
 sent = e[\"sum_sent\"][\"bytes\"]
 got = e[\"sum_received\"][\"bytes\"]
-assert sent > 0 and got == sent, (sent, got)
+# iperf3 stops counting at the end of the test with what is still in
+# the sockets uncounted, as over TCP: at most the buffers of both ends.
+assert sent > 0 and 0 < got <= sent and sent - got < 16 << 20, (sent, got)
 assert e[\"sum_sent\"][\"seconds\"] >= 9.5
-print(sent, e[\"sum_received\"][\"bits_per_second\"])
+print(sent, got, e[\"sum_received\"][\"bits_per_second\"])
 '" >"$tmp/iperf" 2>&1
 	prc=$?
 	if [ $rc -eq 0 ] && [ $prc -eq 0 ]; then
 		set -- $(cat "$tmp/iperf")
-		pass "iperf3: 10 s, $1 bytes sent and received ($2 bit/s under TCG)"
+		pass "iperf3: 10 s, $1 bytes sent, $2 received ($3 bit/s under TCG)"
 	else
 		fail "iperf3: exit $rc, JSON check:"
 		show "$tmp/iperf"

@@ -92,9 +92,10 @@ bg_wait $spid
 echo 0 >$T/tracing_on
 cat $T/trace >"$tmp/trace"
 echo "  $(grep -c 'cftcp_' "$tmp/trace") cftcp events"
-# The client's port, from its first state with a port (SYN_SENT is entered
-# before connect() picks the port, as in TCP).
-cport=$(sed -n 's/.*cftcp_set_state: saddr=10.30.0.1 sport=\([1-9][0-9]*\) daddr=10.30.0.2 dport=7001 .*/\1/p' \
+# The client's port, from the connection that opened (SYN_SENT is entered
+# before connect() picks the port, as in TCP, and a first attempt may meet
+# the listener not yet there).
+cport=$(sed -n 's/.*cftcp_set_state: saddr=10.30.0.1 sport=\([1-9][0-9]*\) daddr=10.30.0.2 dport=7001 oldstate=SYN_SENT newstate=ESTABLISHED/\1/p' \
 	"$tmp/trace" | head -n 1)
 
 # The client's states, in order, for its tuple.
