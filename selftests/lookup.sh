@@ -77,7 +77,7 @@ touch listening
 accept l c
 send c 5 -> 5
 touch accepted
-wait spoofed 20
+wait spoofed 120
 send c 7 -> 7
 recv c 1 -> 0
 close c
@@ -101,7 +101,7 @@ socket s
 bind s 10.31.1.2 $((port + 1))
 connect s 10.31.1.1 $port
 recv s 5 all -> 5
-wait spoofed 20
+wait spoofed 120
 recv s 7 all -> 7
 close s
 EOF
