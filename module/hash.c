@@ -7,10 +7,10 @@
  *
  * Readers walk the 4-tuple and listener tables (hlist_nulls, each chain
  * ending on its bucket number) under RCU and pin what they find with
- * refcount_inc_not_zero(), then check it again. Writers take a bucket lock of the
- * 4-tuple table, cn->lhash_lock, or cn->bhash_lock (which nests outside the
- * bucket locks: see the lock order in cftcp.h). All are _bh: the tables are
- * changed from softirq too.
+ * refcount_inc_not_zero(), then check it again. Writers take a bucket lock
+ * of the 4-tuple table, cn->lhash_lock, or cn->bhash_lock (which nests
+ * outside the bucket locks: see the lock order in cftcp.h). All are _bh:
+ * the tables are changed from softirq too.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
