@@ -134,11 +134,11 @@ check-debug: deps
 	scripts/check-debug.sh
 
 # What a hostile peer can do, on the debug kernel: the tests of the orphan
-# and memory limits, the hostile segments, SYN cookies, path MTU and the
-# bounded fuzz run (cftcp's side of each).
+# and memory limits, the hostile segments, SYN cookies, path MTU, the
+# listener lifetime race and the bounded fuzz run (cftcp's side of each).
 HARDENING_TESTS := state_orphans_cftcp state_hostile_cftcp \
-	state_memory_cftcp syncookies_cftcp pmtu_netns_cftcp fuzz_cftcp \
-	sysfuzz_cftcp
+	state_memory_cftcp syncookies_cftcp pmtu_netns_cftcp listen_race \
+	fuzz_cftcp sysfuzz_cftcp
 .PHONY: check-debug-hardening
 check-debug-hardening: deps
 	$(MAKE) all

@@ -12,6 +12,18 @@
  * entries found there are pinned with refcount_inc_not_zero(). Sockets carry
  * SOCK_RCU_FREE, request and TIME_WAIT entries are freed with kfree_rcu().
  * Nothing on the per-segment path takes a per-namespace lock.
+ *
+ * Both tables are hlist_nulls lists whose end marker is the bucket number:
+ * an entry can leave a chain and enter another (a socket disconnected and
+ * connected again, a listener that listens again on another port) while a
+ * reader stands on it, so a walk that ends on another bucket's marker is
+ * restarted. Memory is never reused within a grace period, but a socket
+ * can take a new 4-tuple, so what a lookup pins is matched again after the
+ * reference is taken (as Linux's __inet_lookup_established()).
+ *
+ * Functions that need one of these locks say so with sock_owned_by_me(),
+ * lockdep_assert_held() and sparse's __must_hold(), so a debug kernel
+ * checks the rules, not only this comment.
  */
 #ifndef _CFTCP_H
 #define _CFTCP_H
@@ -20,6 +32,7 @@
 #include <linux/skbuff.h>
 #include <linux/timer.h>
 #include <linux/rbtree.h>
+#include <linux/rculist_nulls.h>
 #include <linux/siphash.h>
 #include <net/sock.h>
 #include <net/inet_sock.h>
@@ -130,6 +143,20 @@ struct cftcp_skb_cb {
 
 #define CFTCP_SKB_CB(skb)	((struct cftcp_skb_cb *)&((skb)->cb[0]))
 
+/* inet_sdif() of a received segment, from IP's block kept in ours (as
+ * Linux's tcp_v4_sdif()).
+ */
+static inline int cftcp_sdif(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NET_L3_MASTER_DEV)
+	const struct inet_skb_parm *h4 = &CFTCP_SKB_CB(skb)->h4;
+
+	if (ipv4_l3mdev_skb(h4->flags))
+		return h4->iif;
+#endif
+	return 0;
+}
+
 /* ---- Per-namespace state -------------------------------------------- */
 
 struct cftcp_sysctl {
@@ -227,8 +254,9 @@ struct cftcp_tuple {
  * request, or a TIME_WAIT entry.
  */
 struct cftcp_hnode {
-	struct hlist_node	node;
+	struct hlist_nulls_node	node;
 	struct cftcp_tuple	tuple;
+	int			bound_dev_if;	/* requests, TIME_WAIT */
 	u8			kind;	/* enum cftcp_hkind */
 	bool			hashed;	/* under the bucket lock */
 };
@@ -254,12 +282,12 @@ struct cftcp_net {
 	struct cftcp_mib __percpu	*mib;
 
 	/* 4-tuple table: sockets, requests and TIME_WAIT entries. */
-	struct hlist_head		*ehash;
+	struct hlist_nulls_head		*ehash;
 	unsigned int			ehash_mask;
 	spinlock_t			ehash_locks[CFTCP_EHASH_LOCKS]; /* writers of ehash */
 
 	/* Listening sockets by local port. */
-	struct hlist_head		lhash[CFTCP_LHASH_SIZE];
+	struct hlist_nulls_head		lhash[CFTCP_LHASH_SIZE];
 	spinlock_t			lhash_lock;	/* writers of lhash */
 
 	/* Port owners (sockets and TIME_WAIT entries) by local port. */
@@ -311,7 +339,7 @@ struct cftcp_sock {
 	struct inet_sock	inet;		/* must be first */
 	struct cftcp_hnode	hnode;		/* 4-tuple table entry */
 	struct cftcp_bnode	bnode;		/* port owner, cn->bhash */
-	struct hlist_node	listen_node;	/* cn->lhash, LISTEN only */
+	struct hlist_nulls_node	listen_node;	/* cn->lhash, LISTEN only */
 	bool			listen_hashed;
 
 	/* Send sequence space, RFC 9293 section 3.3.1. */
@@ -590,20 +618,22 @@ int cftcp_hash_net_init(struct cftcp_net *cn);
 void cftcp_hash_net_exit(struct cftcp_net *cn);
 struct cftcp_hnode *cftcp_ehash_lookup(struct cftcp_net *cn, __be32 laddr,
 				       __be16 lport, __be32 raddr,
-				       __be16 rport);
+				       __be16 rport, int dif, int sdif);
+struct cftcp_hnode *cftcp_ehash_first(struct cftcp_net *cn, unsigned int slot,
+				      u8 kind);
 bool cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn);
 bool cftcp_ehash_remove(struct cftcp_net *cn, struct cftcp_hnode *hn);
 bool cftcp_ehash_replace(struct cftcp_net *cn, struct cftcp_hnode *old,
 			 struct cftcp_hnode *new);
 struct sock *cftcp_lookup_listener(struct cftcp_net *cn, __be32 laddr,
-				   __be16 lport);
+				   __be16 lport, int dif, int sdif);
 int cftcp_listen_hash(struct sock *sk);
 bool cftcp_listen_port_conflict(struct sock *sk);
 void cftcp_listen_unhash(struct sock *sk);
 int cftcp_bind_port(struct sock *sk, __be32 addr, u16 port);
 void cftcp_bind_inherit(struct sock *child, struct sock *parent);
 void cftcp_bind_del(struct sock *sk);
-void cftcp_bind_swap_tw(struct sock *sk, struct cftcp_tw *tw);
+void cftcp_bind_add_tw(struct sock *sk, struct cftcp_tw *tw);
 void cftcp_bind_del_tw(struct cftcp_tw *tw);
 int cftcp_connect_hash(struct sock *sk);
 void cftcp_unhash(struct sock *sk);
@@ -622,6 +652,7 @@ void cftcp_listen_stop(struct sock *sk);
 struct sock *cftcp_accept_dequeue(struct sock *sk);
 void cftcp_req_put(struct cftcp_req *req);
 void cftcp_req_kill(struct cftcp_req *req);
+void cftcp_req_purge_net(struct cftcp_net *cn);
 int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb);
 
 /* syncookie.c: SYN cookies. */

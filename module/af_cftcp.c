@@ -67,6 +67,10 @@ static void __net_exit cftcp_net_exit(struct net *net)
 	cftcp_policy_net_exit(net);
 	cftcp_proc_net_exit(net);
 	cftcp_sysctl_net_exit(cn);
+	/* Requests first: they hold their listeners, and their timers run
+	 * module code.
+	 */
+	cftcp_req_purge_net(cn);
 	cftcp_kill_orphans_net(cn);
 	cftcp_tw_purge_net(cn);
 	/* Pending kfree_rcu() of entries still read cn through ->cn. */

@@ -5,11 +5,12 @@
  * the local port owners, plus ephemeral port choice and initial sequence
  * numbers.
  *
- * Readers walk the 4-tuple and listener tables under RCU and pin what they
- * find with refcount_inc_not_zero(). Writers take a bucket lock of the
- * 4-tuple table, cn->lhash_lock, or cn->bhash_lock (which nests outside the
- * bucket locks: see the lock order in cftcp.h). All are _bh: the tables are
- * changed from softirq too.
+ * Readers walk the 4-tuple and listener tables (hlist_nulls, each chain
+ * ending on its bucket number) under RCU and pin what they find with
+ * refcount_inc_not_zero(), then check it again. Writers take a bucket lock
+ * of the 4-tuple table, cn->lhash_lock, or cn->bhash_lock (which nests
+ * outside the bucket locks: see the lock order in cftcp.h). All are _bh:
+ * the tables are changed from softirq too.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -47,16 +48,50 @@ static bool cftcp_tuple_eq(const struct cftcp_tuple *a,
 	       a->lport == b->lport && a->rport == b->rport;
 }
 
+/*
+ * Give an entry that is in no chain its 4-tuple. Its chain link is left
+ * alone: after leaving a chain a socket's node may still be walked by
+ * readers, and its next pointer must lead them on until a grace period.
+ */
 void cftcp_hnode_set(struct cftcp_hnode *hn, __be32 laddr, __be16 lport,
 		     __be32 raddr, __be16 rport, u8 kind)
 {
-	hn->tuple.laddr = laddr;
-	hn->tuple.lport = lport;
-	hn->tuple.raddr = raddr;
-	hn->tuple.rport = rport;
+	WRITE_ONCE(hn->tuple.laddr, laddr);
+	WRITE_ONCE(hn->tuple.lport, lport);
+	WRITE_ONCE(hn->tuple.raddr, raddr);
+	WRITE_ONCE(hn->tuple.rport, rport);
+	hn->bound_dev_if = 0;
 	hn->kind = kind;
 	hn->hashed = false;
-	INIT_HLIST_NODE(&hn->node);
+	hn->node.pprev = NULL;
+}
+
+/*
+ * SO_BINDTODEVICE and VRF as Linux's inet_bound_dev_eq() with
+ * tcp_l3mdev_accept at its default (0): a bound entry takes segments that
+ * arrive on its device (@dif) or on a VRF slave of it (@sdif); an unbound
+ * one takes those not from a VRF slave.
+ */
+static bool cftcp_dev_match(int bound_dev_if, int dif, int sdif)
+{
+	return inet_bound_dev_eq(false, bound_dev_if, dif, sdif);
+}
+
+static int cftcp_hnode_dev(struct cftcp_hnode *hn)
+{
+	if (hn->kind == CFTCP_HK_SOCK)
+		return READ_ONCE(cftcp_hnode_sk(hn)->sk_bound_dev_if);
+	return READ_ONCE(hn->bound_dev_if);
+}
+
+static bool cftcp_hnode_match(struct cftcp_hnode *hn,
+			      const struct cftcp_tuple *t, int dif, int sdif)
+{
+	return READ_ONCE(hn->tuple.laddr) == t->laddr &&
+	       READ_ONCE(hn->tuple.raddr) == t->raddr &&
+	       READ_ONCE(hn->tuple.lport) == t->lport &&
+	       READ_ONCE(hn->tuple.rport) == t->rport &&
+	       cftcp_dev_match(cftcp_hnode_dev(hn), dif, sdif);
 }
 
 /* Pin an entry found under RCU; false if it is being freed. */
@@ -87,32 +122,72 @@ void cftcp_hnode_put(struct cftcp_hnode *hn)
 	}
 }
 
-/* Caller holds rcu_read_lock(). Returns a pinned entry or NULL. */
+/*
+ * Caller holds rcu_read_lock(). Returns a pinned entry or NULL. Entries are
+ * freed only after a grace period, so a node stays walkable while we stand
+ * on it; but it may move to another chain (a socket that connects again),
+ * which the nulls marker at the end of the walk tells, and a socket may
+ * take another 4-tuple between the match and the reference, which the
+ * second match tells. The kind of an entry never changes.
+ */
 struct cftcp_hnode *cftcp_ehash_lookup(struct cftcp_net *cn, __be32 laddr,
 				       __be16 lport, __be32 raddr,
-				       __be16 rport)
+				       __be16 rport, int dif, int sdif)
 {
 	u32 hash = cftcp_ehashfn(cn, laddr, lport, raddr, rport);
+	unsigned int slot = hash & cn->ehash_mask;
 	struct cftcp_tuple t = {
 		.laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport,
 	};
+	struct hlist_nulls_node *node;
 	struct cftcp_hnode *hn;
 
-	hlist_for_each_entry_rcu(hn, &cn->ehash[hash & cn->ehash_mask], node) {
-		if (!cftcp_tuple_eq(&hn->tuple, &t))
+begin:
+	hlist_nulls_for_each_entry_rcu(hn, node, &cn->ehash[slot], node) {
+		if (!cftcp_hnode_match(hn, &t, dif, sdif))
 			continue;
-		if (cftcp_hnode_hold(hn))
-			return hn;
+		if (!cftcp_hnode_hold(hn))
+			continue;	/* being freed: out of the table */
+		if (unlikely(!cftcp_hnode_match(hn, &t, dif, sdif))) {
+			cftcp_hnode_put(hn);
+			goto begin;
+		}
+		return hn;
 	}
+	if (get_nulls_value(node) != slot)
+		goto begin;
 	return NULL;
 }
 
-static bool cftcp_ehash_has(struct cftcp_net *cn, struct hlist_head *head,
-			    const struct cftcp_tuple *t)
+/*
+ * Namespace exit: the first entry of @kind in chain @slot, pinned, or NULL.
+ * Caller holds rcu_read_lock().
+ */
+struct cftcp_hnode *cftcp_ehash_first(struct cftcp_net *cn, unsigned int slot,
+				      u8 kind)
 {
+	struct hlist_nulls_node *node;
 	struct cftcp_hnode *hn;
 
-	hlist_for_each_entry(hn, head, node)
+begin:
+	hlist_nulls_for_each_entry_rcu(hn, node, &cn->ehash[slot], node)
+		if (hn->kind == kind && cftcp_hnode_hold(hn))
+			return hn;
+	if (get_nulls_value(node) != slot)
+		goto begin;
+	return NULL;
+}
+
+static bool cftcp_ehash_has(struct cftcp_net *cn, u32 hash,
+			    const struct cftcp_tuple *t)
+	__must_hold(cftcp_ehash_lockp(cn, hash))
+{
+	struct hlist_nulls_head *head = &cn->ehash[hash & cn->ehash_mask];
+	struct hlist_nulls_node *node;
+	struct cftcp_hnode *hn;
+
+	lockdep_assert_held(cftcp_ehash_lockp(cn, hash));
+	hlist_nulls_for_each_entry(hn, node, head, node)
 		if (cftcp_tuple_eq(&hn->tuple, t))
 			return true;
 	return false;
@@ -122,13 +197,13 @@ static bool cftcp_ehash_has(struct cftcp_net *cn, struct hlist_head *head,
 bool cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn)
 {
 	u32 hash = cftcp_hnode_hash(cn, hn);
-	struct hlist_head *head = &cn->ehash[hash & cn->ehash_mask];
+	struct hlist_nulls_head *head = &cn->ehash[hash & cn->ehash_mask];
 	spinlock_t *lock = cftcp_ehash_lockp(cn, hash);
 	bool ok = false;
 
 	spin_lock_bh(lock);
-	if (!cftcp_ehash_has(cn, head, &hn->tuple)) {
-		hlist_add_head_rcu(&hn->node, head);
+	if (!cftcp_ehash_has(cn, hash, &hn->tuple)) {
+		hlist_nulls_add_head_rcu(&hn->node, head);
 		hn->hashed = true;
 		ok = true;
 	}
@@ -144,7 +219,7 @@ bool cftcp_ehash_remove(struct cftcp_net *cn, struct cftcp_hnode *hn)
 
 	spin_lock_bh(lock);
 	if (hn->hashed) {
-		hlist_del_init_rcu(&hn->node);
+		hlist_nulls_del_init_rcu(&hn->node);
 		hn->hashed = false;
 		was = true;
 	}
@@ -153,19 +228,23 @@ bool cftcp_ehash_remove(struct cftcp_net *cn, struct cftcp_hnode *hn)
 }
 
 /*
- * Put @new where @old is, atomically for readers of that 4-tuple. False if
- * @old was already gone: somebody else won the race for it.
+ * Put @new where @old is: a reader of that 4-tuple finds one or the other
+ * (@new enters first). False if @old was already gone: somebody else won
+ * the race for it.
  */
 bool cftcp_ehash_replace(struct cftcp_net *cn, struct cftcp_hnode *old,
 			 struct cftcp_hnode *new)
 {
-	spinlock_t *lock = cftcp_ehash_lockp(cn, cftcp_hnode_hash(cn, old));
+	u32 hash = cftcp_hnode_hash(cn, old);
+	spinlock_t *lock = cftcp_ehash_lockp(cn, hash);
 	bool ok = false;
 
 	spin_lock_bh(lock);
 	if (old->hashed) {
 		/* Leaves old->node.next for readers standing on it. */
-		hlist_replace_rcu(&old->node, &new->node);
+		hlist_nulls_add_head_rcu(&new->node,
+					 &cn->ehash[hash & cn->ehash_mask]);
+		hlist_nulls_del_init_rcu(&old->node);
 		old->hashed = false;
 		new->hashed = true;
 		ok = true;
@@ -176,35 +255,74 @@ bool cftcp_ehash_replace(struct cftcp_net *cn, struct cftcp_hnode *old,
 
 /* ---- Listeners -------------------------------------------------------- */
 
-static struct hlist_head *cftcp_lhash_head(struct cftcp_net *cn, u16 port)
+static unsigned int cftcp_lhash_slot(u16 port)
 {
-	return &cn->lhash[port & (CFTCP_LHASH_SIZE - 1)];
+	return port & (CFTCP_LHASH_SIZE - 1);
 }
 
-/* Caller holds rcu_read_lock(). Returns a pinned listener or NULL. */
+/*
+ * How well listener @sk fits a segment to (@laddr, @port) that came in on
+ * @dif (@sdif: its VRF slave), 0 for not at all. As Linux looks up a
+ * listener bound to the address before one on INADDR_ANY, and scores a
+ * device-bound one above an unbound one (compute_score()).
+ */
+static int cftcp_listen_score(struct sock *sk, __be32 laddr, u16 port,
+			      int dif, int sdif)
+{
+	__be32 rcv = READ_ONCE(sk->sk_rcv_saddr);
+	int dev = READ_ONCE(sk->sk_bound_dev_if);
+
+	if (READ_ONCE(sk->sk_num) != port ||
+	    READ_ONCE(sk->sk_state) != CFTCP_LISTEN)
+		return 0;
+	if (rcv && rcv != laddr)
+		return 0;
+	if (!cftcp_dev_match(dev, dif, sdif))
+		return 0;
+	return (rcv ? 4 : 0) + (dev ? 2 : 1);
+}
+
+/*
+ * Caller holds rcu_read_lock(). Returns a pinned listener or NULL. A
+ * listener that stops and listens again on another port moves to another
+ * chain: a walk ending on another chain's nulls marker starts over, and
+ * the one chosen is scored again once pinned.
+ */
 struct sock *cftcp_lookup_listener(struct cftcp_net *cn, __be32 laddr,
-				   __be16 lport)
+				   __be16 lport, int dif, int sdif)
 {
 	u16 port = ntohs(lport);
-	struct sock *best = NULL;
+	unsigned int slot = cftcp_lhash_slot(port);
+	struct hlist_nulls_node *node;
 	struct cftcp_sock *cs;
+	int score, hiscore;
+	struct sock *best;
 
-	hlist_for_each_entry_rcu(cs, cftcp_lhash_head(cn, port), listen_node) {
+begin:
+	best = NULL;
+	hiscore = 0;
+	hlist_nulls_for_each_entry_rcu(cs, node, &cn->lhash[slot],
+				       listen_node) {
 		struct sock *sk = (struct sock *)cs;
-		__be32 rcv = READ_ONCE(sk->sk_rcv_saddr);
 
-		if (cs->inet.inet_num != port ||
-		    READ_ONCE(sk->sk_state) != CFTCP_LISTEN)
-			continue;
-		if (rcv == laddr) {
+		score = cftcp_listen_score(sk, laddr, port, dif, sdif);
+		if (score > hiscore) {
 			best = sk;
-			break;
+			hiscore = score;
 		}
-		if (!rcv && !best)
-			best = sk;
 	}
-	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
-		best = NULL;
+	if (get_nulls_value(node) != slot)
+		goto begin;
+	if (!best)
+		return NULL;
+	/* A listener is unhashed before its last reference goes. */
+	if (!refcount_inc_not_zero(&best->sk_refcnt))
+		goto begin;
+	if (unlikely(cftcp_listen_score(best, laddr, port, dif, sdif) !=
+		     hiscore)) {
+		sock_put(best);
+		goto begin;
+	}
 	return best;
 }
 
@@ -213,9 +331,10 @@ int cftcp_listen_hash(struct sock *sk)
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
+	sock_owned_by_me(sk);
 	spin_lock_bh(&cn->lhash_lock);
-	hlist_add_head_rcu(&cs->listen_node,
-			   cftcp_lhash_head(cn, cs->inet.inet_num));
+	hlist_nulls_add_head_rcu(&cs->listen_node,
+				 &cn->lhash[cftcp_lhash_slot(cs->inet.inet_num)]);
 	cs->listen_hashed = true;
 	spin_unlock_bh(&cn->lhash_lock);
 	return 0;
@@ -228,7 +347,7 @@ void cftcp_listen_unhash(struct sock *sk)
 
 	spin_lock_bh(&cn->lhash_lock);
 	if (cs->listen_hashed) {
-		hlist_del_init_rcu(&cs->listen_node);
+		hlist_nulls_del_init_rcu(&cs->listen_node);
 		cs->listen_hashed = false;
 	}
 	spin_unlock_bh(&cn->lhash_lock);
@@ -242,7 +361,9 @@ static struct hlist_head *cftcp_bhash_head(struct cftcp_net *cn, u16 port)
 }
 
 static void cftcp_bnode_link(struct cftcp_net *cn, struct cftcp_bnode *bn)
+	__must_hold(&cn->bhash_lock)
 {
+	lockdep_assert_held(&cn->bhash_lock);
 	hlist_add_head(&bn->node, cftcp_bhash_head(cn, bn->port));
 	bn->linked = true;
 }
@@ -262,6 +383,7 @@ static void cftcp_bnode_unlink(struct cftcp_bnode *bn)
  */
 static bool cftcp_bind_conflict(struct cftcp_net *cn, struct sock *sk,
 				__be32 addr, u16 port)
+	__must_hold(&cn->bhash_lock)
 {
 	struct cftcp_bnode *bn;
 
@@ -372,20 +494,25 @@ void cftcp_bind_del(struct sock *sk)
 	spin_unlock_bh(&cn->bhash_lock);
 }
 
-/* The TIME_WAIT entry takes over the socket's port. */
-void cftcp_bind_swap_tw(struct sock *sk, struct cftcp_tw *tw)
+/*
+ * The TIME_WAIT entry owns the socket's port too, as Linux's tw joins its
+ * bind bucket. The socket keeps its own ownership while it lives, so a
+ * socket bound by the user still owns its port after TIME_WAIT ends (it
+ * may connect from it again, and nobody else may bind it); one whose port
+ * came from connect() gives it up at CLOSE (cftcp_set_state()).
+ */
+void cftcp_bind_add_tw(struct sock *sk, struct cftcp_tw *tw)
 {
 	struct cftcp_bnode *bn = &cftcp_sk(sk)->bnode;
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 
+	sock_owned_by_me(sk);
 	tw->bnode.addr = bn->addr;
 	tw->bnode.port = bn->port;
 	tw->bnode.kind = CFTCP_HK_TW;
 	spin_lock_bh(&cn->bhash_lock);
-	if (bn->linked) {
-		cftcp_bnode_unlink(bn);
+	if (bn->linked)
 		cftcp_bnode_link(cn, &tw->bnode);
-	}
 	spin_unlock_bh(&cn->bhash_lock);
 }
 
@@ -556,14 +683,18 @@ int cftcp_hash_net_init(struct cftcp_net *cn)
 {
 	int i;
 
-	cn->ehash = kvcalloc(CFTCP_EHASH_SIZE, sizeof(*cn->ehash), GFP_KERNEL);
+	cn->ehash = kvmalloc_array(CFTCP_EHASH_SIZE, sizeof(*cn->ehash),
+				   GFP_KERNEL);
 	if (!cn->ehash)
 		return -ENOMEM;
 	cn->ehash_mask = CFTCP_EHASH_SIZE - 1;
+	/* Each chain ends on its own number: see cftcp_ehash_lookup(). */
+	for (i = 0; i < CFTCP_EHASH_SIZE; i++)
+		INIT_HLIST_NULLS_HEAD(&cn->ehash[i], i);
 	for (i = 0; i < CFTCP_EHASH_LOCKS; i++)
 		spin_lock_init(&cn->ehash_locks[i]);
 	for (i = 0; i < CFTCP_LHASH_SIZE; i++)
-		INIT_HLIST_HEAD(&cn->lhash[i]);
+		INIT_HLIST_NULLS_HEAD(&cn->lhash[i], i);
 	for (i = 0; i < CFTCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&cn->bhash[i]);
 	spin_lock_init(&cn->lhash_lock);

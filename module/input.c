@@ -755,14 +755,20 @@ out:
 
 /* ---- The protocol handler -------------------------------------------- */
 
+/*
+ * A segment for a socket, under its lock: directly from the handler, or
+ * from the backlog at release_sock(). A socket that became CLOSE meanwhile
+ * drops it silently, as Linux's tcp_rcv_state_process() does (TCP_CLOSE):
+ * the peer's next segment finds no socket and draws the reset.
+ */
 static int cftcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	sock_owned_by_me(sk);
 	/* Segments, a super-packet as many as it holds (Linux's
 	 * tcp_segs_in()).
 	 */
 	cftcp_sk(sk)->segs_in += max_t(u16, 1, skb_shinfo(skb)->gso_segs);
 	if (sk->sk_state == CFTCP_CLOSE) {
-		cftcp_send_reset_reply(sock_net(sk), skb);
 		kfree_skb(skb);
 		return 0;
 	}
@@ -854,31 +860,29 @@ drop:
  * A TIME_WAIT entry has no socket: only the host's IPsec policy applies
  * to it, as in Linux.
  */
-static void cftcp_dispatch(struct cftcp_net *cn, struct cftcp_hnode *hn,
-			   struct sock *lsk, struct sk_buff *skb)
+static int cftcp_dispatch(struct cftcp_net *cn, struct cftcp_hnode *hn,
+			  struct sock *lsk, struct sk_buff *skb)
 {
 	if (hn && hn->kind == CFTCP_HK_REQ) {
-		if (cftcp_policy_rcv(((struct cftcp_req *)hn)->listener, skb))
-			cftcp_req_rcv((struct cftcp_req *)hn, skb);
-		return;
+		if (!cftcp_policy_rcv(((struct cftcp_req *)hn)->listener, skb))
+			return 0;
+		return cftcp_req_rcv((struct cftcp_req *)hn, skb);
 	}
 	if (hn && hn->kind == CFTCP_HK_TW) {
 		if (!cftcp_xfrm_policy_ok(NULL, skb)) {
 			kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
-			return;
+			return 0;
 		}
-		cftcp_tw_rcv((struct cftcp_tw *)hn, skb);
-		return;
+		return cftcp_tw_rcv((struct cftcp_tw *)hn, skb);
 	}
 	if (hn)
 		lsk = cftcp_hnode_sk(hn);
 	if (!cftcp_policy_rcv(lsk, skb))
-		return;
-	if (lsk->sk_state == CFTCP_LISTEN) {
-		cftcp_conn_request(lsk, skb);
-		return;
-	}
+		return 0;
+	if (lsk->sk_state == CFTCP_LISTEN)
+		return cftcp_conn_request(lsk, skb);
 	cftcp_rcv_established_sk(lsk, skb);
+	return 0;
 }
 
 static void cftcp_fill_cb(struct sk_buff *skb)
@@ -907,9 +911,11 @@ int cftcp_v4_rcv(struct sk_buff *skb)
 	const struct cftcphdr *th;
 	const struct iphdr *iph;
 	struct cftcp_hnode *hn;
-	struct sock *lsk = NULL;
 	bool wscale_ok = false;
+	bool pulled = false;
+	struct sock *lsk;
 	u16 mss;
+	int err;
 	u8 ws;
 
 	if (skb->pkt_type != PACKET_HOST)
@@ -940,22 +946,35 @@ int cftcp_v4_rcv(struct sk_buff *skb)
 		goto bad_segment;
 	cftcp_fill_cb(skb);
 
+lookup:
 	rcu_read_lock();
 	hn = cftcp_ehash_lookup(cn, iph->daddr, th->dest, iph->saddr,
-				th->source);
+				th->source, inet_iif(skb),
+				cftcp_sdif(skb));
+	lsk = NULL;
 	if (!hn)
-		lsk = cftcp_lookup_listener(cn, iph->daddr, th->dest);
+		lsk = cftcp_lookup_listener(cn, iph->daddr, th->dest,
+					    inet_iif(skb),
+					    cftcp_sdif(skb));
 	rcu_read_unlock();
 	if (!hn && !lsk)
 		goto no_socket;
 
 	/* The header is in the linear part: pskb_may_pull() above. */
-	__skb_pull(skb, th->doff * 4);
-	cftcp_dispatch(cn, hn, lsk, skb);
+	if (!pulled) {
+		__skb_pull(skb, th->doff * 4);
+		pulled = true;
+	}
+	err = cftcp_dispatch(cn, hn, lsk, skb);
 	if (hn)
 		cftcp_hnode_put(hn);
 	else
 		sock_put(lsk);
+	/* The request this ACK completes was taken by another CPU's ACK:
+	 * what took its place gets the segment (Linux's req_stolen).
+	 */
+	if (err == -EAGAIN)
+		goto lookup;
 	return 0;
 
 no_socket:
@@ -1016,8 +1035,9 @@ int cftcp_v4_err(struct sk_buff *skb, u32 info)
 	 */
 	th = (const struct cftcphdr *)(skb->data + (iph->ihl << 2));
 	rcu_read_lock();
+	/* As tcp_v4_err(): the device the ICMP came in on, no VRF slave. */
 	hn = cftcp_ehash_lookup(cn, iph->saddr, th->source, iph->daddr,
-				th->dest);
+				th->dest, inet_iif(skb), 0);
 	rcu_read_unlock();
 	if (!hn)
 		return -ENOENT;

@@ -154,6 +154,7 @@ void cftcp_v4_mtu_err(struct sock *sk, u32 mtu)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
+	sock_owned_by_me(sk);
 	WRITE_ONCE(cs->mtu_info, mtu);
 	if (!sock_owned_by_user(sk))
 		cftcp_mtu_reduced(sk);

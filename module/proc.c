@@ -61,19 +61,19 @@ struct cftcp_iter_state {
  * First entry of the current chain or of the next non-empty one, moving on
  * from the listener table to the 4-tuple table at its end.
  */
-static struct hlist_node *cftcp_iter_first(struct seq_file *seq)
+static struct hlist_nulls_node *cftcp_iter_first(struct seq_file *seq)
 {
 	struct cftcp_net *cn = cftcp_pernet(seq_file_net(seq));
 	struct cftcp_iter_state *st = seq->private;
-	struct hlist_head *head;
-	struct hlist_node *n;
+	struct hlist_nulls_head *head;
+	struct hlist_nulls_node *n;
 
 	st->offset = 0;
 	if (st->phase == CFTCP_ITER_LISTEN) {
 		for (; st->bucket < CFTCP_LHASH_SIZE; st->bucket++) {
 			head = &cn->lhash[st->bucket];
-			n = rcu_dereference(hlist_first_rcu(head));
-			if (n)
+			n = rcu_dereference(hlist_nulls_first_rcu(head));
+			if (!is_a_nulls(n))
 				return n;
 		}
 		st->phase = CFTCP_ITER_EHASH;
@@ -83,21 +83,26 @@ static struct hlist_node *cftcp_iter_first(struct seq_file *seq)
 		return NULL;
 	for (; st->bucket <= cn->ehash_mask; st->bucket++) {
 		head = &cn->ehash[st->bucket];
-		n = rcu_dereference(hlist_first_rcu(head));
-		if (n)
+		n = rcu_dereference(hlist_nulls_first_rcu(head));
+		if (!is_a_nulls(n))
 			return n;
 	}
 	return NULL;
 }
 
-static struct hlist_node *cftcp_iter_next(struct seq_file *seq,
-					  struct hlist_node *cur)
+/*
+ * A chain's end marker is its bucket number; an entry that moved to
+ * another chain under us ends the walk of this one early, as a reader of
+ * /proc/net/tcp may also miss or repeat an entry that moves.
+ */
+static struct hlist_nulls_node *cftcp_iter_next(struct seq_file *seq,
+						struct hlist_nulls_node *cur)
 {
 	struct cftcp_iter_state *st = seq->private;
-	struct hlist_node *n;
+	struct hlist_nulls_node *n;
 
-	n = rcu_dereference(hlist_next_rcu(cur));
-	if (n) {
+	n = rcu_dereference(hlist_nulls_next_rcu(cur));
+	if (!is_a_nulls(n)) {
 		st->offset++;
 		return n;
 	}
@@ -106,10 +111,11 @@ static struct hlist_node *cftcp_iter_next(struct seq_file *seq,
 }
 
 /* Entry number @pos (from 0), walking from the start. */
-static struct hlist_node *cftcp_iter_idx(struct seq_file *seq, loff_t pos)
+static struct hlist_nulls_node *cftcp_iter_idx(struct seq_file *seq,
+					       loff_t pos)
 {
 	struct cftcp_iter_state *st = seq->private;
-	struct hlist_node *n;
+	struct hlist_nulls_node *n;
 
 	st->phase = CFTCP_ITER_LISTEN;
 	st->bucket = 0;
@@ -126,13 +132,13 @@ static struct hlist_node *cftcp_iter_idx(struct seq_file *seq, loff_t pos)
  * The entry the previous read stopped at: the same chain, as far into it
  * as before, or the first entry after the chain if it has become shorter.
  */
-static struct hlist_node *cftcp_iter_resume(struct seq_file *seq)
+static struct hlist_nulls_node *cftcp_iter_resume(struct seq_file *seq)
 {
 	struct cftcp_iter_state *st = seq->private;
 	unsigned int bucket = st->bucket;
 	int offset = st->offset;
 	int phase = st->phase;
-	struct hlist_node *n;
+	struct hlist_nulls_node *n;
 
 	n = cftcp_iter_first(seq);
 	while (n && offset-- > 0 && st->phase == phase &&

@@ -81,7 +81,7 @@ static void cftcp_init_sock_fields(struct sock *sk)
 
 	cftcp_hnode_set(&cs->hnode, 0, 0, 0, 0, CFTCP_HK_SOCK);
 	INIT_HLIST_NODE(&cs->bnode.node);
-	INIT_HLIST_NODE(&cs->listen_node);
+	cs->listen_node.pprev = NULL;
 	INIT_LIST_HEAD(&cs->accept_node);
 	cftcp_listener_init(sk);
 	cs->ooo_queue = RB_ROOT;
@@ -251,7 +251,10 @@ static int cftcp_listen(struct socket *sock, int backlog)
 			goto out;
 		}
 		sk->sk_ack_backlog = 0;
-		cftcp_listener_init(sk);
+		/* Locks and queues were set up at socket(): softirq may be
+		 * using them still (cftcp_listener_init()).
+		 */
+		WRITE_ONCE(cftcp_sk(sk)->cookie_stamp, 0);
 		cftcp_set_state(sk, CFTCP_LISTEN);
 		cftcp_listen_hash(sk);
 	}
@@ -886,12 +889,9 @@ void cftcp_kill_orphans_net(struct cftcp_net *cn)
 restart:
 		sk = NULL;
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(hn, &cn->ehash[i], node) {
-			if (hn->kind == CFTCP_HK_SOCK && cftcp_hnode_hold(hn)) {
-				sk = cftcp_hnode_sk(hn);
-				break;
-			}
-		}
+		hn = cftcp_ehash_first(cn, i, CFTCP_HK_SOCK);
+		if (hn)
+			sk = cftcp_hnode_sk(hn);
 		rcu_read_unlock();
 		if (!sk)
 			continue;

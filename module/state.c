@@ -52,6 +52,7 @@ void cftcp_set_state(struct sock *sk, int state)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	int old = sk->sk_state;
 
+	sock_owned_by_me(sk);
 	if (old == state)
 		return;
 
@@ -104,6 +105,7 @@ void cftcp_purge_queues(struct sock *sk)
  */
 void cftcp_destroy_sock(struct sock *sk)
 {
+	sock_owned_by_me(sk);
 	WARN_ON_ONCE(sk->sk_state != CFTCP_CLOSE);
 	cftcp_clear_timers(sk);
 	cftcp_unhash(sk);
@@ -115,6 +117,7 @@ void cftcp_destroy_sock(struct sock *sk)
 /* The connection is over: RFC 9293 "delete the TCB". */
 void cftcp_done(struct sock *sk)
 {
+	sock_owned_by_me(sk);
 	cftcp_set_state(sk, CFTCP_CLOSE);
 	cftcp_clear_timers(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -173,6 +176,7 @@ static bool cftcp_need_reset(int state)
 /* RFC 9293 3.10.5 ABORT, with @err for the user. */
 void cftcp_abort(struct sock *sk, int err)
 {
+	sock_owned_by_me(sk);
 	if (sk->sk_state == CFTCP_CLOSE)
 		return;
 	if (cftcp_need_reset(sk->sk_state))
@@ -316,6 +320,7 @@ int cftcp_disconnect(struct sock *sk, int flags)
 	struct inet_sock *inet = &cs->inet;
 	int old = sk->sk_state;
 
+	sock_owned_by_me(sk);
 	/* The RST goes out before CLOSE gives up the port it names. */
 	if (cftcp_need_reset(old)) {
 		cftcp_send_active_reset(sk, GFP_ATOMIC);
@@ -387,6 +392,7 @@ int cftcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 	const struct cftcphdr *th = cftcp_hdr(skb);
 	struct net *net = sock_net(sk);
 
+	sock_owned_by_me(sk);
 	/* First, check the ACK bit. */
 	if (th->ack && (!seq_after(cb->ack_seq, cs->iss) ||
 			seq_after(cb->ack_seq, cs->snd_nxt))) {
@@ -500,6 +506,7 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	const struct cftcphdr *th = cftcp_hdr(skb);
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 
+	sock_owned_by_me(sk);
 	if (sk->sk_state == CFTCP_SYN_SENT)
 		return cftcp_rcv_synsent(sk, skb);
 

@@ -20,6 +20,11 @@
 
 #include "cftcp.h"
 
+/*
+ * Once, when the socket is made: softirq may hold these locks or walk these
+ * lists whenever the socket has been a listener, so listen() after a
+ * shutdown() never initialises them again.
+ */
 void cftcp_listener_init(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
@@ -56,7 +61,11 @@ static bool cftcp_synq_unlink(struct cftcp_req *req)
 	return was;
 }
 
-/* Take a request off its table, synq and timer. The caller holds a ref. */
+/*
+ * Take a request off its table, synq and timer. The caller holds a ref.
+ * The timer is armed only while the request is hashed and on the synq
+ * (under synq_lock), so once del_timer_sync() returns it stays idle.
+ */
 void cftcp_req_kill(struct cftcp_req *req)
 {
 	struct cftcp_net *cn = cftcp_sk_net(req->listener);
@@ -65,8 +74,31 @@ void cftcp_req_kill(struct cftcp_req *req)
 		cftcp_req_put(req);
 	if (cftcp_synq_unlink(req))
 		cftcp_req_put(req);
-	if (del_timer(&req->timer))
+	if (del_timer_sync(&req->timer))
 		cftcp_req_put(req);
+}
+
+/*
+ * Namespace exit and module unload: end every request left in the 4-tuple
+ * table, timer included, so none outlives the module's code.
+ */
+void cftcp_req_purge_net(struct cftcp_net *cn)
+{
+	unsigned int i;
+
+	for (i = 0; i <= cn->ehash_mask; i++) {
+		struct cftcp_hnode *hn;
+
+		for (;;) {
+			rcu_read_lock();
+			hn = cftcp_ehash_first(cn, i, CFTCP_HK_REQ);
+			rcu_read_unlock();
+			if (!hn)
+				break;
+			cftcp_req_kill((struct cftcp_req *)hn);
+			cftcp_req_put((struct cftcp_req *)hn);
+		}
+	}
 }
 
 static unsigned long cftcp_req_timeout(struct cftcp_req *req)
@@ -215,6 +247,8 @@ int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	req->listener = lsk;
 	cftcp_hnode_set(&req->hnode, iph->daddr, th->dest, iph->saddr,
 			th->source, CFTCP_HK_REQ);
+	/* Linux's ir_iif: the listener's device, if it is bound to one. */
+	req->hnode.bound_dev_if = READ_ONCE(lsk->sk_bound_dev_if);
 	req->irs = cb->seq;
 	req->iss = cb->tw_isn ?: cftcp_new_isn(cn, iph->daddr, iph->saddr,
 					       th->dest, th->source);
@@ -229,6 +263,15 @@ int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	refcount_set(&req->refcnt, 4);
 
 	spin_lock_bh(&lcs->synq_lock);
+	/*
+	 * The listener may have closed since the lookup: cftcp_listen_stop()
+	 * empties the synq under this lock after CLOSE is stored, so a
+	 * request linked here is always seen by it.
+	 */
+	if (lsk->sk_state != CFTCP_LISTEN) {
+		spin_unlock_bh(&lcs->synq_lock);
+		goto free_req;
+	}
 	if (lcs->synq_len >= qmax && !cb->tw_isn) {
 		/* Filled up since the check above. */
 		spin_unlock_bh(&lcs->synq_lock);
@@ -248,13 +291,14 @@ int cftcp_conn_request(struct sock *lsk, struct sk_buff *skb)
 	list_add_tail(&req->synq_node, &lcs->synq);
 	req->linked = 1;
 	lcs->synq_len++;
+	/* Armed before anyone can unlink it: see cftcp_req_kill(). */
+	req->sent = jiffies;
+	req->expires = jiffies + cftcp_req_timeout(req);
+	mod_timer(&req->timer, req->expires);
 	spin_unlock_bh(&lcs->synq_lock);
 
 	pr_debug("cftcp: %pI4:%u %pI4:%u LISTEN -> SYN_RECV\n",
 		 &iph->daddr, ntohs(th->dest), &iph->saddr, ntohs(th->source));
-	req->sent = jiffies;
-	req->expires = jiffies + cftcp_req_timeout(req);
-	mod_timer(&req->timer, req->expires);
 	cftcp_send_synack_req(sock_net(lsk), req);
 	cftcp_req_put(req);
 	goto drop;
@@ -361,7 +405,8 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 
 /*
  * RFC 9293 3.10.7.4 for a connection still in SYN-RECEIVED, held as a
- * request (Linux's tcp_check_req()).
+ * request (Linux's tcp_check_req()). Consumes @skb unless it returns
+ * -EAGAIN (see cftcp_req_complete()).
  */
 int cftcp_req_rcv(struct cftcp_req *req, struct sk_buff *skb)
 {
@@ -439,7 +484,8 @@ drop:
  * a FIN): a connection socket takes the request's place in the 4-tuple
  * table and joins the accept queue. A request rebuilt from a SYN cookie
  * (on the caller's stack, in no table or queue) gets a new place instead.
- * Consumes @skb.
+ * Consumes @skb, except when it returns -EAGAIN: the request left the
+ * table before we could take its place, and the caller looks @skb up again.
  */
 int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 {
@@ -473,10 +519,17 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 		hashed = cftcp_ehash_replace(cn, &req->hnode,
 					     &cftcp_sk(child)->hnode);
 	if (!hashed) {
-		/* Another CPU completed this request (or cookie) first. */
+		/*
+		 * Another CPU completed this request (or cookie) first, or
+		 * ended it. As Linux's req_stolen: a request's segment is
+		 * looked up again and goes to whatever took its place; a
+		 * cookie's is dropped, as cookie_v4_check() drops it.
+		 */
 		bh_unlock_sock(child);
 		cftcp_state_store(child, CFTCP_CLOSE);
 		sk_free(child);
+		if (!req->cookie)
+			return -EAGAIN;
 		goto drop;
 	}
 	sock_hold(child);			/* the table's */
@@ -486,7 +539,7 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 		cftcp_req_put(req);		/* the table's, for the request */
 		if (cftcp_synq_unlink(req))
 			cftcp_req_put(req);
-		if (del_timer(&req->timer))
+		if (del_timer_sync(&req->timer))
 			cftcp_req_put(req);
 	}
 	CFTCP_INC_STATS(cn, CFTCP_MIB_PASSIVEOPENS);
@@ -551,6 +604,7 @@ void cftcp_listen_stop(struct sock *lsk)
 	struct sock *child;
 	LIST_HEAD(reqs);
 
+	sock_owned_by_me(lsk);
 	spin_lock_bh(&lcs->synq_lock);
 	list_splice_init(&lcs->synq, &reqs);
 	list_for_each_entry(req, &reqs, synq_node)

@@ -415,6 +415,7 @@ void cftcp_clear_timers(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
+	sock_owned_by_me(sk);
 	cs->rtx_mode = CFTCP_RTX_NONE;
 	cs->ack_pending = 0;
 	sk_stop_timer(sk, &cs->rtx_timer);

@@ -94,6 +94,7 @@ void cftcp_time_wait(struct sock *sk)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct cftcp_tw *tw = NULL;
 
+	sock_owned_by_me(sk);
 	if (atomic_read(&cn->tw_count) < READ_ONCE(cn->sysctl.max_tw_buckets))
 		tw = kzalloc(sizeof(*tw), GFP_ATOMIC);
 	else
@@ -110,6 +111,7 @@ void cftcp_time_wait(struct sock *sk)
 	cftcp_hnode_set(&tw->hnode, cs->hnode.tuple.laddr,
 			cs->hnode.tuple.lport, cs->hnode.tuple.raddr,
 			cs->hnode.tuple.rport, CFTCP_HK_TW);
+	tw->hnode.bound_dev_if = sk->sk_bound_dev_if;
 	timer_setup(&tw->timer, cftcp_tw_timer, 0);
 	refcount_set(&tw->refcnt, 2);	/* the table's and the timer's */
 	tw->born = jiffies;
@@ -128,7 +130,7 @@ void cftcp_time_wait(struct sock *sk)
 			      cs->hnode.tuple.raddr, cs->hnode.tuple.rport,
 			      jiffies_to_msecs(tw->expires - tw->born));
 	__sock_put(sk);		/* the table's reference to the socket */
-	cftcp_bind_swap_tw(sk, tw);
+	cftcp_bind_add_tw(sk, tw);
 	/* Through TIME_WAIT to CLOSE, so the transition is told as it is. */
 	cftcp_set_state(sk, CFTCP_TIME_WAIT);
 	/*
@@ -169,7 +171,8 @@ int cftcp_tw_rcv(struct cftcp_tw *tw, struct sk_buff *skb)
 
 		rcu_read_lock();
 		lsk = cftcp_lookup_listener(cn, tw->hnode.tuple.laddr,
-					    tw->hnode.tuple.lport);
+					    tw->hnode.tuple.lport,
+					    inet_iif(skb), cftcp_sdif(skb));
 		rcu_read_unlock();
 		if (lsk) {
 			cb->tw_isn = (tw->snd_nxt + 65535 + 2) ?: 1;
@@ -205,18 +208,11 @@ void cftcp_tw_purge_net(struct cftcp_net *cn)
 	unsigned int i;
 
 	for (i = 0; i <= cn->ehash_mask; i++) {
-		struct cftcp_hnode *hn;
 		struct cftcp_tw *tw;
 
 restart:
-		tw = NULL;
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(hn, &cn->ehash[i], node) {
-			if (hn->kind == CFTCP_HK_TW && cftcp_hnode_hold(hn)) {
-				tw = (struct cftcp_tw *)hn;
-				break;
-			}
-		}
+		tw = (struct cftcp_tw *)cftcp_ehash_first(cn, i, CFTCP_HK_TW);
 		rcu_read_unlock();
 		if (!tw)
 			continue;

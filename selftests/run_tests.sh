@@ -92,6 +92,12 @@ all_tests()
 	for f in cftcp tcp; do
 		echo "policy_$f|$f|policy.sh -f $f"
 	done
+	# Device-bound lookups, the port a socket keeps after TIME_WAIT.
+	for f in cftcp tcp; do
+		echo "lookup_$f|$f|lookup.sh -f $f"
+	done
+	# Listeners closing under a SYN flood, then netns exit and rmmod.
+	echo "listen_race|cftcp|listen_race.sh"
 	# Packet fuzzer while real transfers verify: a fixed seed, then a
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.

@@ -14,6 +14,7 @@
  *   socket S
  *   opt S reuseaddr|rcvbuf|sndbuf|syncnt|linger2|nodelay VALUE
  *   opt S linger ONOFF SECS
+ *   opt S bindtodevice IFNAME   SO_BINDTODEVICE ("" unbinds)
  *   bind S ADDR PORT
  *   listen S BACKLOG
  *   connect S ADDR PORT [nonblock]
@@ -413,6 +414,12 @@ static void do_opt(char **argv, int argc, const char *line, const char *want)
 	if (argc < 4)
 		die("%s", "opt S NAME VALUE");
 	val = atoi(argv[3]);
+	if (!strcmp(o, "bindtodevice")) {
+		ret = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, argv[3],
+				 strlen(argv[3]));
+		check(line, ret, errno, want);
+		return;
+	}
 	if (!strcmp(o, "linger")) {
 		struct linger lg = { .l_onoff = val,
 				     .l_linger = argc > 4 ? atoi(argv[4]) : 0 };
