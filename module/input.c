@@ -947,6 +947,11 @@ int cftcp_v4_rcv(struct sk_buff *skb)
 	cftcp_fill_cb(skb);
 
 lookup:
+	/* Again after a request was taken from us: the first pass's socket
+	 * filter may have trimmed the skb and moved its head.
+	 */
+	iph = ip_hdr(skb);
+	th = cftcp_hdr(skb);
 	rcu_read_lock();
 	hn = cftcp_ehash_lookup(cn, iph->daddr, th->dest, iph->saddr,
 				th->source, inet_iif(skb),

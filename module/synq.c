@@ -11,6 +11,7 @@
  * needs the listener's socket lock, so SYNs and final ACKs are handled in
  * softirq without backlogging behind a user of the listener.
  */
+#include <linux/cgroup.h>
 #include <linux/slab.h>
 #include <linux/security.h>
 #include <net/ip.h>
@@ -345,6 +346,22 @@ static void cftcp_child_options(struct sock *child, struct sock *lsk)
 }
 
 /* The handshake completed: a connection socket from the request. */
+/*
+ * A child belongs to its listener's cgroup, as sk_clone_lock() makes
+ * Linux's (cgroup_sk_clone()): sk_alloc() in softirq gave it the root's,
+ * which cgroup egress programs and "-m cgroup" would then see.
+ */
+static void cftcp_child_cgroup(struct sock *child, struct sock *lsk)
+{
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	struct cgroup *old = sock_cgroup_ptr(&child->sk_cgrp_data);
+
+	child->sk_cgrp_data = lsk->sk_cgrp_data;
+	cgroup_get(sock_cgroup_ptr(&child->sk_cgrp_data));
+	cgroup_put(old);
+#endif
+}
+
 static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 				       struct sk_buff *skb)
 {
@@ -362,6 +379,7 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 	if (!child)
 		return NULL;
 	cs = cftcp_sk(child);
+	cftcp_child_cgroup(child, lsk);
 	security_sk_clone(lsk, child);
 	security_inet_conn_established(child, skb);
 	cftcp_child_options(child, lsk);

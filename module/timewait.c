@@ -93,6 +93,7 @@ void cftcp_time_wait(struct sock *sk)
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct cftcp_tw *tw = NULL;
+	unsigned long len;
 
 	sock_owned_by_me(sk);
 	if (atomic_read(&cn->tw_count) < READ_ONCE(cn->sysctl.max_tw_buckets))
@@ -115,22 +116,30 @@ void cftcp_time_wait(struct sock *sk)
 	timer_setup(&tw->timer, cftcp_tw_timer, 0);
 	refcount_set(&tw->refcnt, 2);	/* the table's and the timer's */
 	tw->born = jiffies;
-	tw->expires = tw->born + cftcp_tw_len(cn);
+	len = cftcp_tw_len(cn);
+	tw->expires = tw->born + len;
 	atomic_inc(&cn->tw_count);
 	mod_timer(&tw->timer, tw->expires);
 
+	/*
+	 * The entry owns its port before a lookup can find it: once in the
+	 * table, a RST may end it on another CPU at any moment, and its end
+	 * unlinks the port owner it has (it must not gain one after).
+	 */
+	cftcp_bind_add_tw(sk, tw);
 	if (!cftcp_ehash_replace(cn, &cs->hnode, &tw->hnode)) {
+		cftcp_bind_del_tw(tw);
 		atomic_dec(&cn->tw_count);
 		if (del_timer_sync(&tw->timer))
 			cftcp_tw_put(tw);
 		cftcp_tw_put(tw);
 		goto done;
 	}
+	/* From here on only the socket's fields: @tw may be gone. */
 	trace_cftcp_tw_create(tw, cs->hnode.tuple.laddr, cs->hnode.tuple.lport,
 			      cs->hnode.tuple.raddr, cs->hnode.tuple.rport,
-			      jiffies_to_msecs(tw->expires - tw->born));
+			      jiffies_to_msecs(len));
 	__sock_put(sk);		/* the table's reference to the socket */
-	cftcp_bind_add_tw(sk, tw);
 	/* Through TIME_WAIT to CLOSE, so the transition is told as it is. */
 	cftcp_set_state(sk, CFTCP_TIME_WAIT);
 	/*
