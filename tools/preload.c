@@ -26,7 +26,16 @@
  *
  * Whether a descriptor is cftcp's is asked of the kernel (SO_DOMAIN), so
  * descriptors passed between processes or duplicated stay right; only the
- * options set on a socket that may still move are remembered here.
+ * options and the bind() address of a socket that may still move are
+ * remembered here (with its inode, so that a descriptor number closed
+ * behind the library's back and reused is not mistaken for it).
+ *
+ * With CFTCP_PORTS, a move replaces the open file behind the descriptor:
+ * what the program did with the old one (added it to an epoll set, dup()ed
+ * it) before that bind() or connect() does not follow.  Programs that add
+ * a socket to epoll only after connect() (most) are not affected; for the
+ * others, leave CFTCP_PORTS unset so that sockets are cftcp's from
+ * socket() on.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -39,6 +48,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/tcp.h>
 
 #include <linux/cftcp.h>
@@ -60,6 +70,9 @@ struct saved_opt {
 struct pending {
 	int fd;
 	int type;
+	ino_t ino;		/* the socket's, to know a reused number */
+	bool bound;
+	struct sockaddr_in baddr;
 	int nopts;
 	struct saved_opt opts[MAX_OPTS];
 };
@@ -84,6 +97,13 @@ static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
 				socklen_t *);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 static int (*real_close)(int);
+
+static ino_t fd_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
 
 __attribute__((constructor)) static void preload_init(void)
 {
@@ -184,6 +204,8 @@ int socket(int domain, int type, int protocol)
 	if (p) {
 		p->fd = fd + 1;
 		p->type = type;
+		p->ino = fd_ino(fd);
+		p->bound = false;
 		p->nopts = 0;
 	}
 	pthread_mutex_unlock(&pending_lock);
@@ -213,7 +235,8 @@ static int move_to_cftcp(int fd)
 		p->fd = 0;
 	}
 	pthread_mutex_unlock(&pending_lock);
-	if (!p)
+	/* A number closed behind our back (fclose, dup2) and reused. */
+	if (!p || copy.ino != fd_ino(fd))
 		return 0;
 	nfd = real_socket(cf_family, copy.type & ~SOCK_CLOEXEC, 0);
 	if (nfd < 0)
@@ -223,6 +246,15 @@ static int move_to_cftcp(int fd)
 
 		real_setsockopt(nfd, cftcp_level(o->level), o->name, o->val,
 				o->len);
+	}
+	if (copy.bound) {
+		struct sockaddr_in a = copy.baddr;
+
+		a.sin_family = cf_family;
+		if (real_bind(nfd, (struct sockaddr *)&a, sizeof(a))) {
+			real_close(nfd);
+			return -1;
+		}
 	}
 	fl = fcntl(fd, F_GETFL);
 	fdfl = fcntl(fd, F_GETFD);
@@ -266,12 +298,26 @@ static bool wants_move(const struct sockaddr *addr, socklen_t len)
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_in buf;
+	struct pending *p;
+	int ret;
 
 	if (wants_move(addr, len) && move_to_cftcp(fd))
 		return -1;
-	if (!is_cftcp(fd))
-		return real_bind(fd, addr, len);
-	return real_bind(fd, to_cftcp(addr, len, &buf), len);
+	if (is_cftcp(fd))
+		return real_bind(fd, to_cftcp(addr, len, &buf), len);
+	ret = real_bind(fd, addr, len);
+	/* Kept for a move at connect(): the cftcp socket binds the same. */
+	if (ret || !by_port || !addr || len < sizeof(buf) ||
+	    addr->sa_family != AF_INET)
+		return ret;
+	pthread_mutex_lock(&pending_lock);
+	p = pending_find(fd);
+	if (p) {
+		p->bound = true;
+		memcpy(&p->baddr, addr, sizeof(p->baddr));
+	}
+	pthread_mutex_unlock(&pending_lock);
+	return ret;
 }
 
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
