@@ -85,7 +85,7 @@ all_tests()
 	echo "syn_window_tcp|tcp|syn_window.sh -f tcp ack"
 	# Random socket calls from threads on shared sockets, rmmod refused
 	# meanwhile and done at the end (the module is loaded again).
-	echo "sysfuzz_cftcp|cftcp|sysfuzz.sh -T 30 -s random"
+	echo "sysfuzz_cftcp|cftcp|sysfuzz.sh -T 20 -s random"
 	for f in cftcp tcp; do
 		echo "gso_$f|$f|gso.sh $f"
 	done
@@ -102,7 +102,7 @@ all_tests()
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.
 	for f in tcp cftcp; do
-		echo "fuzz_$f|$f|fuzz.sh -f $f -T 30 -s 1 -s random"
+		echo "fuzz_$f|$f|fuzz.sh -f $f -T 20 -s 1 -s random"
 	done
 }
 
