@@ -41,13 +41,9 @@ KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
 # What checkpatch looks at.
 CHECK_SOURCES = $(filter-out %.mod.c %.bpf.c,$(wildcard module/*.c module/*.h \
-	include/*.h include/uapi/linux/*.h tools/*.c))
-# Two idioms checkpatch was not written for, each spared only the checks
-# its idiom trips: TRACE_EVENT()'s layout (open-ended TP_* lines, field
-# lists as macros) and a BPF program's section attributes (no kernel
-# __section/__used outside the kernel).
-CHECK_TRACE = $(wildcard include/trace/events/*.h)
-CHECK_TRACE_IGNORE = OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,COMPLEX_MACRO,SPACING
+	include/*.h include/uapi/linux/*.h include/trace/events/*.h tools/*.c))
+# A BPF program, which checkpatch was not written for, is spared only the
+# check its section attributes trip (no kernel __section/__used there).
 CHECK_BPF = $(wildcard tools/*.bpf.c)
 CHECK_BPF_IGNORE = PREFER_DEFINED_ATTRIBUTE_MACRO
 CHECKPATCH_DIR := $(BUILD)/checkpatch
@@ -198,8 +194,6 @@ $(CHECKPATCH_DIR)/checkpatch.pl:
 checkpatch: $(CHECKPATCH_DIR)/checkpatch.pl
 	@test -n "$(CHECK_SOURCES)" || { echo "no sources to check" >&2; exit 1; }
 	perl $(CHECKPATCH_DIR)/checkpatch.pl --strict --no-tree -f $(CHECK_SOURCES)
-	perl $(CHECKPATCH_DIR)/checkpatch.pl --strict --no-tree \
-		--ignore $(CHECK_TRACE_IGNORE) -f $(CHECK_TRACE)
 	perl $(CHECKPATCH_DIR)/checkpatch.pl --strict --no-tree \
 		--ignore $(CHECK_BPF_IGNORE) -f $(CHECK_BPF)
 
