@@ -13,7 +13,7 @@
 #                                         logs; exit 1 if there is one
 # env:   CFTCP_KVER, CFTCP_KERNEL, CFTCP_MODDIR, CFTCP_KO (what to test;
 #        defaults: the target kernel, /lib/modules/$KVER, module/cftcp.ko),
-#        CFTCP_VM_TIMEOUT (seconds per VM; default 1800 for the selftests VM,
+#        CFTCP_VM_TIMEOUT (seconds per VM; default 3600 for the selftests VM,
 #        vm-pair's default for the host tests), CFTCP_CHECK_DIR (logs),
 #        CFTCP_TESTS (names of run_tests.sh tests: only those run, and no
 #        host test; default: every test).
@@ -103,8 +103,10 @@ fi
 
 progress() { echo "check: $*" >&2; }
 
-# Results, printed as one KTAP stream at the end.
+# Results, printed as one KTAP stream at the end, then the timing lines.
 results=()
+timing=""
+
 passed=0
 failed=0
 skipped=0
@@ -145,6 +147,8 @@ finish()
 	for r in "${results[@]}"; do
 		printf '%s\n' "$r"
 	done
+	# Where the time went: a slower machine shows which tests grew.
+	[ -z "$timing" ] || printf '%s\n' "$timing"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	# A skipped test did not run: a green run means every test ran.
 	if [ "$failed" -ne 0 ] || [ "$skipped" -ne 0 ] ||
@@ -176,16 +180,22 @@ fi
 run_selftests_vm()
 {
 	local log=$outdir/selftests.console ktap=$outdir/selftests.ktap
-	local status=0 plan got=0 line desc pending=() note running
+	local status=0 plan got=0 line desc pending=() note running start
 
+	start=$SECONDS
 	progress "selftests VM: running /selftests/run_tests.sh $only (console: $log)"
 	CFTCP_LOG_DIR=$outdir "$ROOT/scripts/vm-run.sh" --quiet --name selftests \
-		--timeout "${CFTCP_VM_TIMEOUT:-1800}" --log "$log" --serial2 "$ktap" \
+		--timeout "${CFTCP_VM_TIMEOUT:-3600}" --log "$log" --serial2 "$ktap" \
 		--hostroot \
 		-- "set -o pipefail; /selftests/run_tests.sh $only | tee /dev/ttyS1" ||
 		status=$?
 	touch "$ktap"
 	progress "selftests VM: exit status $status"
+	# run_tests.sh ends each test with a line "# NAME: N s".
+	timing="# selftests VM: $((SECONDS - start)) s; the slowest tests:"
+	timing+=$'\n'$(tr -d '\r' <"$ktap" |
+		sed -n 's/^# \([A-Za-z0-9_]*\): \([0-9][0-9]*\) s$/\2 \1/p' |
+		sort -rn | head -n 12 | awk '{ printf "#   %4d s %s\n", $1, $2 }')
 
 	plan=$(tr -d '\r' <"$ktap" | sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' | head -n1)
 	while IFS= read -r line; do
@@ -241,7 +251,7 @@ run_selftests_vm()
 # gives the reason), anything else a failure.
 run_host_test()
 {
-	local script=$1 name status=0 dir log reason console
+	local script=$1 name status=0 dir log reason console start=$SECONDS
 
 	name=host/$(basename "$script" .sh)
 	dir=$outdir/$name
@@ -250,6 +260,7 @@ run_host_test()
 	progress "$name (log: $log)"
 	CFTCP_LOG_DIR=$dir timeout -k 30 "$host_timeout" "$script" \
 		>"$log" 2>&1 </dev/null || status=$?
+	timing+=$'\n'"# $name: $((SECONDS - start)) s"
 	case "$status" in
 	0) record ok "$name" ;;
 	124) record fail "$name (timed out after ${host_timeout}s)" "$(tail -n 40 "$log")" ;;
