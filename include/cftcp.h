@@ -400,6 +400,14 @@ struct cftcp_sock {
 	unsigned long	deferred;	/* CFTCP_*_DEFERRED bits */
 	u32		mtu_info;	/* MTU of the last fragmentation needed */
 
+	/* Buffer autotuning (bufsize.c), microseconds of local_clock(). */
+	u32	rcv_rtt_us;	/* receiver's RTT << 3, 0 before a sample */
+	u32	rcv_rtt_seq;	/* rcv_nxt that ends the running sample */
+	u64	rcv_rtt_time;	/* start of the running sample, 0: none */
+	u32	rcvq_space;	/* bytes read in the last measured RTT */
+	u32	rcvq_seq;	/* copied_seq at the start of the measure */
+	u64	rcvq_time;	/* start of the measure, 0: none yet */
+
 	/* Delayed ACK. */
 	u8	ack_pending;	/* segments received since last ACK */
 	u8	quickack;
@@ -680,6 +688,13 @@ extern long cftcp_sysctl_mem[3];
 extern int cftcp_max_orphans;
 void cftcp_mem_proto_init(struct proto *prot);
 int cftcp_mem_init(void);
+int cftcp_rmem_max(void);
+int cftcp_wmem_max(void);
+
+/* bufsize.c */
+void cftcp_rcv_rtt_measure(struct sock *sk);
+void cftcp_rcv_space_adjust(struct sock *sk);
+void cftcp_sndbuf_expand(struct sock *sk);
 void cftcp_mem_exit(void);
 void cftcp_mem_wait_sockets(void);
 bool cftcp_orphan(struct sock *sk);

@@ -169,7 +169,10 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 		wnd_changed = wnd != cs->snd_wnd;
 		cs->snd_wnd = wnd;
 		cs->snd_wl1 = cb->seq;
-		cs->max_window = max(cs->max_window, wnd);
+		if (wnd > cs->max_window) {
+			cs->max_window = wnd;
+			cftcp_sndbuf_expand(sk);
+		}
 	}
 
 	/* An acceptable ACK answers the peer's side of any probe (Linux's
@@ -619,6 +622,7 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 	if (!cftcp_queue_in_order(sk, skb, false))
 		kfree_skb(skb);
+	cftcp_rcv_rtt_measure(sk);
 	filled_hole = !RB_EMPTY_ROOT(&cs->ooo_queue);
 	if (filled_hole)
 		cftcp_ooo_drain(sk);
@@ -747,6 +751,8 @@ found:
 		}
 	} while (len > 0);
 
+	if (copied > 0 && !(flags & MSG_PEEK))
+		cftcp_rcv_space_adjust(sk);
 	cftcp_cleanup_rbuf(sk, copied);
 out:
 	release_sock(sk);

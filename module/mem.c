@@ -34,6 +34,17 @@ int cftcp_max_orphans = 32768;
 static int cftcp_sysctl_rmem[3] = { 4096, 131072, 6291456 };
 static int cftcp_sysctl_wmem[3] = { 4096, 16384, 4194304 };
 
+/* The largest buffers autotuning gives a socket (bufsize.c). */
+int cftcp_rmem_max(void)
+{
+	return READ_ONCE(cftcp_sysctl_rmem[2]);
+}
+
+int cftcp_wmem_max(void)
+{
+	return READ_ONCE(cftcp_sysctl_wmem[2]);
+}
+
 static void cftcp_enter_memory_pressure(struct sock *sk)
 {
 	if (!READ_ONCE(cftcp_memory_pressure))

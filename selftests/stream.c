@@ -4,7 +4,8 @@
  * send calls and their flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT), the
  * SO_RCVLOWAT, SO_RCVTIMEO and SO_SNDTIMEO options, FIONREAD/SIOCINQ and
  * SIOCOUTQ, readv/writev, the poll mask in each state, the connection
- * statistics of CFTCP_INFO (TCP_INFO in the TCP build), a receiver that
+ * statistics of CFTCP_INFO (TCP_INFO in the TCP build), buffers that grow
+ * with a fast transfer unless the user set them, a receiver that
  * stops reading (closed window, probes backing off, completion when reading
  * resumes, also after small writes), retransmission backoff ending in
  * ETIMEDOUT when every packet is lost, and keepalive finding a silent peer.
@@ -712,6 +713,76 @@ TEST_F(pair, info_after_transfer)
 	EXPECT_GE(si.segs_in, up / ci.snd_mss);
 	EXPECT_GE(si.segs_out, down / si.snd_mss);
 	EXPECT_GE(ci.segs_in, down / si.snd_mss);
+}
+
+static int sockopt_int(int fd, int name)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, name, &v, &len))
+		return -1;
+	return v;
+}
+
+/*
+ * 16 MiB through a reader that keeps up: the receiver's buffer grows
+ * with what it reads per round trip, the sender's with the window it was
+ * offered (autotuning); a buffer the user set stays as set.
+ */
+static void autotune_case(struct __test_metadata *_metadata, int c, int s,
+			  int user_set)
+{
+	const size_t len = 16 << 20;
+	int rcv0, snd0, st;
+	pid_t pid;
+
+	if (user_set) {
+		int v = 256 << 10;
+
+		ASSERT_EQ(0, setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+		ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	}
+	/* a new socket's, or the user's */
+	if (user_set) {
+		rcv0 = sockopt_int(s, SO_RCVBUF);
+		snd0 = sockopt_int(c, SO_SNDBUF);
+	} else {
+		int fd = sock_new(0);
+
+		ASSERT_GE(fd, 0);
+		rcv0 = sockopt_int(fd, SO_RCVBUF);
+		snd0 = sockopt_int(fd, SO_SNDBUF);
+		close(fd);
+	}
+	ASSERT_GT(rcv0, 0);
+	ASSERT_GT(snd0, 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(send_pat(c, 0, len) || shutdown(c, SHUT_WR));
+	EXPECT_EQ((long long)len, recv_pat(s, 0));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	TH_LOG("SO_RCVBUF %d -> %d, SO_SNDBUF %d -> %d", rcv0,
+	       sockopt_int(s, SO_RCVBUF), snd0, sockopt_int(c, SO_SNDBUF));
+	if (user_set) {
+		EXPECT_EQ(rcv0, sockopt_int(s, SO_RCVBUF));
+		EXPECT_EQ(snd0, sockopt_int(c, SO_SNDBUF));
+	} else {
+		EXPECT_GT(sockopt_int(s, SO_RCVBUF), rcv0);
+		EXPECT_GT(sockopt_int(c, SO_SNDBUF), snd0);
+	}
+}
+
+TEST_F(pair, buffers_autotune)
+{
+	autotune_case(_metadata, self->c, self->s, 0);
+}
+
+TEST_F(pair, buffers_user_set_stay)
+{
+	autotune_case(_metadata, self->c, self->s, 1);
 }
 
 /* CFTCP_INFO while established, and the state byte as the table shows it. */
