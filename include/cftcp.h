@@ -592,6 +592,7 @@ u32 cftcp_free_space(const struct sock *sk);
 u8 cftcp_choose_wscale(const struct sock *sk);
 u32 cftcp_initial_window(int rcvbuf, u8 wscale);
 u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr);
+u16 cftcp_sk_route_mss(struct sock *sk);
 void cftcp_sync_mss(struct sock *sk, u16 peer_mss);
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
 int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);

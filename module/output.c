@@ -110,21 +110,40 @@ static struct cftcphdr *cftcp_push_header(struct sk_buff *skb, __be16 sport,
 	return th;
 }
 
+/* The MSS a route's MTU allows. */
+static u16 cftcp_dst_mss(const struct dst_entry *dst)
+{
+	return max_t(u32, dst_mtu(dst) - sizeof(struct iphdr) - CFTCP_HDR_LEN,
+		     CFTCP_MIN_MSS);
+}
+
 u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr)
 {
 	struct flowi4 fl4 = {};
 	struct rtable *rt;
-	u32 mtu;
+	u16 mss;
 
 	flowi4_init_output(&fl4, 0, 0, 0, RT_SCOPE_UNIVERSE, cftcp_ipproto,
 			   0, daddr, saddr, 0, 0, sock_net_uid(net, NULL));
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return CFTCP_DEFAULT_MSS;
-	mtu = dst_mtu(&rt->dst);
+	mss = cftcp_dst_mss(&rt->dst);
 	ip_rt_put(rt);
-	return max_t(u32, mtu - sizeof(struct iphdr) - CFTCP_HDR_LEN,
-		     CFTCP_MIN_MSS);
+	return mss;
+}
+
+/* The MSS of a connection's own route, routing it first if need be. */
+u16 cftcp_sk_route_mss(struct sock *sk)
+{
+	struct dst_entry *dst;
+
+	cftcp_route_caps(sk);
+	dst = __sk_dst_get(sk);
+	if (!dst)
+		return cftcp_route_mss(sock_net(sk), inet_sk(sk)->inet_daddr,
+				       inet_sk(sk)->inet_saddr);
+	return cftcp_dst_mss(dst);
 }
 
 /*
@@ -201,13 +220,15 @@ u32 cftcp_select_window(struct sock *sk)
 	return win;
 }
 
+/*
+ * An ACK went out: no delayed ACK is owed. Its timer, if pending, is left
+ * to fire into nothing (the handler checks ack_pending) rather than
+ * deleted on every exchange; an ACK owed later may then go out earlier
+ * than 40 ms, never later.
+ */
 static void cftcp_ack_sent(struct sock *sk)
 {
-	struct cftcp_sock *cs = cftcp_sk(sk);
-
-	cs->ack_pending = 0;
-	if (timer_pending(&cs->delack_timer))
-		sk_stop_timer(sk, &cs->delack_timer);
+	cftcp_sk(sk)->ack_pending = 0;
 }
 
 /*
@@ -371,18 +392,28 @@ int cftcp_send_syn(struct sock *sk)
 
 /* ---- Segments sent without a full socket ----------------------------- */
 
-static void cftcp_send_raw(struct net *net, struct sk_buff *skb,
-			   __be32 saddr, __be32 daddr)
+static struct rtable *cftcp_reply_route(struct net *net, __be32 saddr,
+					__be32 daddr, __be16 sport,
+					__be16 dport)
 {
-	struct cftcphdr *th = cftcp_hdr(skb);
 	struct flowi4 fl4 = {};
-	struct rtable *rt;
-	struct iphdr *iph;
 
 	flowi4_init_output(&fl4, 0, 0, 0, RT_SCOPE_UNIVERSE, cftcp_ipproto,
-			   0, daddr, saddr, th->dest, th->source,
+			   0, daddr, saddr, dport, sport,
 			   sock_net_uid(net, NULL));
-	rt = ip_route_output_key(net, &fl4);
+	return ip_route_output_key(net, &fl4);
+}
+
+/* Send @skb along @rt, or a route of its own if @rt is NULL. */
+static void cftcp_send_raw_rt(struct net *net, struct sk_buff *skb,
+			      struct rtable *rt, __be32 saddr, __be32 daddr)
+{
+	struct cftcphdr *th = cftcp_hdr(skb);
+	struct iphdr *iph;
+
+	if (!rt)
+		rt = cftcp_reply_route(net, saddr, daddr, th->source,
+				       th->dest);
 	if (IS_ERR(rt)) {
 		kfree_skb(skb);
 		return;
@@ -411,6 +442,12 @@ static void cftcp_send_raw(struct net *net, struct sk_buff *skb,
 	if (th->rst)
 		CFTCP_INC_STATS(cftcp_pernet(net), CFTCP_MIB_OUTRSTS);
 	ip_local_out(net, skb->sk, skb);
+}
+
+static void cftcp_send_raw(struct net *net, struct sk_buff *skb,
+			   __be32 saddr, __be32 daddr)
+{
+	cftcp_send_raw_rt(net, skb, NULL, saddr, daddr);
 }
 
 static struct sk_buff *cftcp_alloc_reply(void)
@@ -473,12 +510,19 @@ int cftcp_send_synack_req(struct net *net, struct cftcp_req *req)
 	struct sock *lsk = req->listener;
 	struct cftcphdr *th;
 	struct sk_buff *skb;
+	struct rtable *rt;
 	u16 mss;
 
 	skb = cftcp_alloc_reply();
 	if (!skb)
 		return -ENOBUFS;
-	mss = cftcp_route_mss(net, t->raddr, t->laddr);
+	/* One route for the MSS offered and the segment itself. */
+	rt = cftcp_reply_route(net, t->laddr, t->raddr, t->lport, t->rport);
+	if (IS_ERR(rt)) {
+		kfree_skb(skb);
+		return PTR_ERR(rt);
+	}
+	mss = cftcp_dst_mss(&rt->dst);
 	if (cftcp_sk(lsk)->user_mss)
 		mss = min(mss, cftcp_sk(lsk)->user_mss);
 	th = cftcp_push_header(skb, t->lport, t->rport, req->iss, req->irs + 1,
@@ -493,7 +537,7 @@ int cftcp_send_synack_req(struct net *net, struct cftcp_req *req)
 	 * socket's and so its listener's to netfilter and cgroups.
 	 */
 	skb_set_owner_w(skb, lsk);
-	cftcp_send_raw(net, skb, t->laddr, t->raddr);
+	cftcp_send_raw_rt(net, skb, rt, t->laddr, t->raddr);
 	return 0;
 }
 

@@ -408,11 +408,11 @@ static struct sock *cftcp_create_child(struct sock *lsk, struct cftcp_req *req,
 	cs->snd_wnd = (u32)cb->window << cs->snd_wscale;
 	cs->max_window = cs->snd_wnd;
 	cs->snd_wl1 = cb->seq;
-	cs->rcv_mss = cftcp_route_mss(sock_net(lsk), t->raddr, t->laddr);
+	/* The child's own route gives its MSS and device capabilities. */
+	cs->rcv_mss = cftcp_sk_route_mss(child);
 	if (cs->user_mss)
 		cs->rcv_mss = min(cs->rcv_mss, cs->user_mss);
 	cftcp_sync_mss(child, req->mss);
-	cftcp_route_caps(child);
 	cs->rcv_tstamp = jiffies;
 	if (!req->num_timeout && !req->cookie)
 		cftcp_rtt_sample(child, jiffies - req->sent);

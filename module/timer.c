@@ -47,7 +47,13 @@ void cftcp_arm_rtx(struct sock *sk, unsigned long when)
 	sk_reset_timer(sk, &cs->rtx_timer, jiffies + when);
 }
 
-/* After an ACK: restart the timer if data is still out, else stop it. */
+/*
+ * After an ACK: restart the timer if data is still out. Else it is
+ * stopped lazily, as Linux's inet_csk_clear_xmit_timer(): the mode says
+ * nothing is timed, and a timer still pending fires into nothing or is
+ * moved by the next send, which saves a del_timer() and a re-arm per
+ * request/response exchange. cftcp_clear_timers() stops it for good.
+ */
 void cftcp_rearm_rtx(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
@@ -55,7 +61,7 @@ void cftcp_rearm_rtx(struct sock *sk)
 	if (cs->snd_una != cs->snd_nxt)
 		cftcp_arm_rtx(sk, cs->rto);
 	else
-		cftcp_stop_rtx(sk);
+		cs->rtx_mode = CFTCP_RTX_NONE;
 }
 
 void cftcp_stop_rtx(struct sock *sk)
