@@ -1070,6 +1070,12 @@ int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 		CFTCP_SKB_CB(skb)->end_seq += copy;
 		cs->write_seq += copy;
 		copied += copy;
+		/* A full skb goes now, while the rest is copied (Linux's
+		 * tcp_push_one() and forced push), rather than all at the
+		 * end of a long write.
+		 */
+		if (skb->len >= goal && msg_data_left(msg))
+			cftcp_push(sk);
 		continue;
 
 wait_for_memory:
