@@ -12,8 +12,15 @@
  *	seconds and prints MiB/s; rr exchanges one byte each way on one
  *	connection and prints transactions/s; crr connects, exchanges one
  *	byte, closes, again and again, and prints connections/s.
- * Output: one line "RESULT MODE VALUE UNIT". Exit 0, or 1 on any error.
+ *   netbench [-f cftcp|tcp] -c ADDR [-p PORT] -m mem [-P N]
+ *	memory: listens on ADDR:PORT itself, opens N connections to itself
+ *	(default 2000) and prints the slab memory (/proc/meminfo) each
+ *	established socket takes, then closes them, clients first, and prints
+ *	what each TIME_WAIT entry left behind takes.
+ * Output: one line "RESULT MODE VALUE UNIT" (mem: two, "RESULT estab"
+ * and "RESULT timewait"). Exit 0, or 1 on any error.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -196,6 +203,58 @@ static void crr(double secs)
 	printf("RESULT crr %.0f conn/s\n", n / (now() - t0));
 }
 
+/* Slab memory in use, bytes, once RCU callbacks had time to run. */
+static long long slab_bytes(void)
+{
+	char line[256];
+	long long kb = -1;
+	FILE *f;
+
+	sleep(2);
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	if (kb < 0)
+		die("Slab in /proc/meminfo");
+	return kb * 1024;
+}
+
+static void mem(int n)
+{
+	struct rlimit rl = { 2 * n + 64, 2 * n + 64 };
+	int l = socket(family, SOCK_STREAM, proto), one = 1, i;
+	long long base, estab, tw;
+	int *fds = calloc(2 * n, sizeof(int));
+
+	if (l < 0 || !fds)
+		die("socket");
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&addr, sizeof(addr)) || listen(l, 128))
+		die("bind/listen");
+	base = slab_bytes();
+	for (i = 0; i < n; i++) {
+		fds[2 * i] = dial();
+		fds[2 * i + 1] = accept(l, NULL, NULL);
+		if (fds[2 * i + 1] < 0)
+			die("accept");
+	}
+	estab = slab_bytes();
+	for (i = 0; i < n; i++)
+		close(fds[2 * i]);
+	for (i = 0; i < n; i++)
+		close(fds[2 * i + 1]);
+	tw = slab_bytes();
+	close(l);
+	printf("RESULT estab %.0f bytes/socket\n", (estab - base) / (2.0 * n));
+	printf("RESULT timewait %.0f bytes/entry\n", (double)(tw - base) / n);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = NULL, *host = NULL;
@@ -228,7 +287,9 @@ int main(int argc, char **argv)
 		server();
 	if (!host || !mode)
 		return 1;
-	if (!strcmp(mode, "bulk"))
+	if (!strcmp(mode, "mem"))
+		mem(streams > 1 ? streams : 2000);
+	else if (!strcmp(mode, "bulk"))
 		bulk(streams, secs);
 	else if (!strcmp(mode, "rr"))
 		rr(secs);
