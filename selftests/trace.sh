@@ -61,7 +61,10 @@ sleep 2		# the TIME_WAIT entry's 1 s, and its reaping
 # --- reset: nobody listens on 7002.
 ip netns exec $A "$XFER" -c 10.30.0.2 -p 7002 -t 5 >"$tmp/c2" 2>&1
 
-# --- retransmit: the link drops everything while data is in flight.
+# --- retransmit: the link drops everything while data is in flight. It
+# runs at 20 Mbit/s, so that the 8 MB take seconds whatever the stack's
+# speed, and the loss surely falls in the transfer.
+tc -n $A qdisc add dev veth0 root netem rate 20mbit
 ip netns exec $B "$XFER" -s -b 10.30.0.2 -p 7003 -n 8M -t 30 >"$tmp/s3" 2>&1 &
 spid=$!
 bg_add $spid
@@ -74,7 +77,7 @@ while ! ip netns exec $A cat /proc/net/cftcp | grep -q ':1B5B 01 '; do
 	[ $i -lt 100 ] || break
 	sleep 0.05
 done
-tc -n $A qdisc add dev veth0 root netem loss 100%
+tc -n $A qdisc change dev veth0 root netem loss 100% rate 20mbit
 sleep 0.5
 tc -n $A qdisc del dev veth0 root
 bg_wait $cpid || fail "transfer under loss: $(cat "$tmp/c3")"
