@@ -842,6 +842,10 @@ bool cftcp_policy_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	nf_reset_ct(skb);
 
+	/* The filter sees the segment from its cftcp header, which
+	 * pskb_may_pull() made linear: pushing it back and pulling it again
+	 * touches only the linear head, and a trim never cuts below it.
+	 */
 	__skb_push(skb, hdrlen);
 	err = sk_filter_trim_cap(sk, skb, hdrlen);
 	__skb_pull(skb, hdrlen);
