@@ -400,7 +400,7 @@ struct cftcp_sock {
 	unsigned long	deferred;	/* CFTCP_*_DEFERRED bits */
 	u32		mtu_info;	/* MTU of the last fragmentation needed */
 
-	/* Buffer autotuning (bufsize.c), microseconds of local_clock(). */
+	/* Buffer autotuning (bufsize.c), microseconds of ktime_get_ns(). */
 	u32	rcv_rtt_us;	/* receiver's RTT << 3, 0 before a sample */
 	u32	rcv_rtt_seq;	/* rcv_nxt that ends the running sample */
 	u64	rcv_rtt_time;	/* start of the running sample, 0: none */
@@ -692,15 +692,17 @@ int cftcp_mem_init(void);
 int cftcp_rmem_max(void);
 int cftcp_wmem_max(void);
 
-/* bufsize.c */
-void cftcp_rcv_rtt_measure(struct sock *sk);
-void cftcp_rcv_space_adjust(struct sock *sk);
-void cftcp_sndbuf_expand(struct sock *sk);
 void cftcp_mem_exit(void);
 void cftcp_mem_wait_sockets(void);
 bool cftcp_orphan(struct sock *sk);
 void cftcp_orphan_done(struct sock *sk);
 bool cftcp_orphan_out_of_resources(struct sock *sk);
+
+/* bufsize.c: receive and send buffer autotuning. */
+void cftcp_rcv_rtt_measure(struct sock *sk);
+void cftcp_rcv_space_adjust(struct sock *sk);
+void cftcp_sndbuf_expand(struct sock *sk);
+void cftcp_init_buffer_space(struct sock *sk);
 
 /* policy.c: cgroup egress programs. */
 int cftcp_policy_net_init(struct net *net);

@@ -13,14 +13,15 @@
  * grow under memory pressure. Every function here runs under the socket
  * lock: owned by the caller, or held in softirq when not owned.
  */
-#include <linux/sched/clock.h>
+#include <linux/ktime.h>
 #include <net/sock.h>
 
 #include "cftcp.h"
 
+/* Monotonic across CPUs: softirq and the reader may run on different ones. */
 static u64 cftcp_clock_us(void)
 {
-	return div_u64(local_clock(), NSEC_PER_USEC);
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
 }
 
 /*
@@ -112,4 +113,23 @@ void cftcp_sndbuf_expand(struct sock *sk)
 	sndmem = min_t(u64, sndmem, cftcp_wmem_max());
 	if (sndmem > READ_ONCE(sk->sk_sndbuf))
 		WRITE_ONCE(sk->sk_sndbuf, sndmem);
+}
+
+/*
+ * At establishment (tcp_init_buffer_space()): the measures start afresh,
+ * so a socket connected again after connect(AF_UNSPEC) does not compare
+ * its first read with the last connection's sequence numbers; the send
+ * buffer is sized for the window the handshake offered.
+ */
+void cftcp_init_buffer_space(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->rcv_rtt_us = 0;
+	cs->rcv_rtt_seq = 0;
+	cs->rcv_rtt_time = 0;
+	cs->rcvq_space = 0;
+	cs->rcvq_seq = 0;
+	cs->rcvq_time = 0;
+	cftcp_sndbuf_expand(sk);
 }

@@ -437,7 +437,7 @@ int cftcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		/* The LSMs label the connection from its SYN-ACK. */
 		security_inet_conn_established(sk, skb);
 		cftcp_set_state(sk, CFTCP_ESTABLISHED);
-		cftcp_sndbuf_expand(sk);
+		cftcp_init_buffer_space(sk);
 		cftcp_reset_keepalive(sk);
 		cftcp_send_ack(sk);
 		if (!sock_flag(sk, SOCK_DEAD)) {
@@ -580,7 +580,7 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		cs->retrans_stamp = 0;
 		cftcp_stop_rtx(sk);
 		cftcp_set_state(sk, CFTCP_ESTABLISHED);
-		cftcp_sndbuf_expand(sk);
+		cftcp_init_buffer_space(sk);
 		cftcp_reset_keepalive(sk);
 		if (!sock_flag(sk, SOCK_DEAD)) {
 			sk->sk_state_change(sk);

@@ -785,6 +785,61 @@ TEST_F(pair, buffers_user_set_stay)
 	autotune_case(_metadata, self->c, self->s, 1);
 }
 
+/*
+ * A socket disconnected with connect(AF_UNSPEC) and connected again
+ * measures its reader afresh: its first small read leaves SO_RCVBUF where
+ * the last connection left it (the new sequence numbers are not compared
+ * with the old). The first connection fills the reader's window, is read
+ * once and fills it again: the receiver then has a round-trip sample and a
+ * measure running, and its buffer has not grown yet.
+ */
+TEST(buffers_reconnect_fresh)
+{
+	static char buf[1 << 20];
+	int l, c, s, rcv1, fl;
+	struct taddr a, none;
+	long long total;
+	char ch;
+
+	l = listener("127.0.0.1", 0, 4, &a);
+	ASSERT_GE(l, 0);
+	c = sock_new(0);
+	ASSERT_GE(c, 0);
+	ASSERT_EQ(0, connect(c, &a.sa, TADDR_LEN));
+	s = accept(l, NULL, NULL);
+	ASSERT_GE(s, 0);
+	ASSERT_EQ(0, fill_until_stuck(s, c, &total));
+	ASSERT_GT(recv(c, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	/* what the sender still held flows into the window just opened */
+	fl = fcntl(s, F_GETFL);
+	ASSERT_EQ(0, fcntl(s, F_SETFL, fl | O_NONBLOCK));
+	while (send(s, buf, 16384, MSG_NOSIGNAL) > 0)
+		;
+	msleep(300);
+	close(s);
+
+	memset(&none, 0, sizeof(none));
+	none.sa.sa_family = AF_UNSPEC;
+	ASSERT_EQ(0, connect(c, &none.sa, sizeof(none.sa)));
+	rcv1 = sockopt_int(c, SO_RCVBUF);
+	TH_LOG("SO_RCVBUF after the first connection: %d", rcv1);
+	ASSERT_GT(rcv1, 0);
+	ASSERT_LT(rcv1, 6 << 20);
+
+	ASSERT_EQ(0, connect(c, &a.sa, TADDR_LEN));
+	s = accept(l, NULL, NULL);
+	ASSERT_GE(s, 0);
+	/* longer than any round trip the first connection measured */
+	msleep(2000);
+	ASSERT_EQ(1, send(s, "x", 1, 0));
+	ASSERT_EQ(POLLIN, poll_wait(c, POLLIN, WAIT_MS) & POLLIN);
+	ASSERT_EQ(1, recv(c, &ch, 1, 0));
+	EXPECT_EQ(rcv1, sockopt_int(c, SO_RCVBUF));
+	close(s);
+	close(c);
+	close(l);
+}
+
 /* CFTCP_INFO while established, and the state byte as the table shows it. */
 TEST_F(pair, info_established)
 {
