@@ -703,6 +703,7 @@ void cftcp_rcv_rtt_measure(struct sock *sk);
 void cftcp_rcv_space_adjust(struct sock *sk);
 void cftcp_sndbuf_expand(struct sock *sk);
 void cftcp_init_buffer_space(struct sock *sk);
+void cftcp_rcv_measure_reset(struct sock *sk);
 
 /* policy.c: cgroup egress programs. */
 int cftcp_policy_net_init(struct net *net);

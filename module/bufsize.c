@@ -118,10 +118,19 @@ void cftcp_sndbuf_expand(struct sock *sk)
 /*
  * At establishment (tcp_init_buffer_space()): the measures start afresh,
  * so a socket connected again after connect(AF_UNSPEC) does not compare
- * its first read with the last connection's sequence numbers; the send
- * buffer is sized for the window the handshake offered.
+ * its first read with the last connection's sequence numbers (the
+ * disconnect forgets them too, for a socket that reaches FIN_WAIT1 from
+ * SYN_RECV without passing ESTABLISHED); the send buffer is sized for the
+ * window the handshake offered.
  */
 void cftcp_init_buffer_space(struct sock *sk)
+{
+	cftcp_rcv_measure_reset(sk);
+	cftcp_sndbuf_expand(sk);
+}
+
+/* Forget the receiver's measures: at establishment and at disconnect. */
+void cftcp_rcv_measure_reset(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
@@ -131,5 +140,4 @@ void cftcp_init_buffer_space(struct sock *sk)
 	cs->rcvq_space = 0;
 	cs->rcvq_seq = 0;
 	cs->rcvq_time = 0;
-	cftcp_sndbuf_expand(sk);
 }

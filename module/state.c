@@ -348,6 +348,7 @@ int cftcp_disconnect(struct sock *sk, int flags)
 	cs->retransmits = 0;
 	cs->srtt_us = 0;
 	cs->rttvar_us = 0;
+	cftcp_rcv_measure_reset(sk);
 	cftcp_init_xmit(sk);
 	sk_dst_reset(sk);
 	sk_error_report(sk);
