@@ -1,13 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of scripts/bench.sh: Linux TCP and cftcp over one veth pair
-# between two namespaces, in turn, BENCH_RUNS times (default 3): bulk
-# throughput over 1 and 4 connections, 1-byte request/response on one
-# connection, connect/request/response/close, each for BENCH_SECS seconds
-# (default 5); then the slab memory of 2,000 established connections and
-# of the TIME_WAIT entries they leave (netbench -m mem). Prints "BENCH FAMILY TEST RUN VALUE UNIT"
-# lines; scripts/bench.sh makes the table.
+# Guest side of scripts/bench.sh: Linux TCP and cftcp in turn, BENCH_RUNS
+# times (default 3). First, each round in fresh namespaces: the slab
+# memory of 2,000 established connections and of the TIME_WAIT entries
+# they leave (netbench -m mem), 1,000 connects at once (-m conn), and
+# connect/request/response/close with 1,000 and 10,000 TIME_WAIT entries
+# already made by the same client (both families keeping all of them:
+# net.ipv4.tcp_max_tw_buckets as cftcp's max_tw_buckets), and the same
+# while synflood sends SYNs from random addresses. Then over one
+# veth pair between two namespaces, for BENCH_SECS seconds (default 5)
+# each: bulk throughput over 1 and 4 connections, 1-byte request/response
+# on one connection, connect/request/response/close. Prints
+# "BENCH FAMILY TEST RUN VALUE UNIT" lines; scripts/bench.sh makes the
+# table.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -17,8 +23,24 @@ nb=$here/netbench
 a=bva-$$
 b=bvb-$$
 
-ns_new $a && ns_new $b && veth_pair $a 10.0.6.1 $b 10.0.6.2 ||
-	{ echo "bench: namespaces and veth"; exit 1; }
+# A client's namespace: the whole port range, and TIME_WAIT entries kept
+# up to cftcp's max_tw_buckets by both families.
+client_sysctls()
+{
+	ip netns exec $1 sh -c 'p=/proc/sys/net/ipv4
+		echo 262144 >$p/tcp_max_tw_buckets &&
+		echo "1024 65535" >$p/ip_local_port_range' ||
+		{ echo "bench: sysctls in $1"; return 1; }
+}
+
+case $secs in
+''|*[!0-9]*) echo "bench: BENCH_SECS must be whole seconds"; exit 1 ;;
+esac
+[ "$secs" -ge 1 ] && [ "$secs" -le 20 ] ||
+	{ echo "bench: BENCH_SECS from 1 to 20"; exit 1; }
+
+ns_new $a && ns_new $b && veth_pair $a 10.0.6.1 $b 10.0.6.2 &&
+	client_sysctls $b || { echo "bench: namespaces and veth"; exit 1; }
 for fam in tcp cftcp; do
 	ip netns exec $a "$nb" -f $fam -s -b 10.0.6.1 -p 5201 &
 	bg_add $!
@@ -40,6 +62,76 @@ while [ $run -le "$runs" ]; do
 		sleep 3
 		echo "$out" | awk -v f=$fam -v r=$run \
 			'$1 == "RESULT" { print "BENCH", f, $2, r, $3, $4 }'
+	done
+	run=$((run + 1))
+done
+
+# crr_tw N FAMILY RUN: CRR for $secs after N connections made and closed
+# by the same client, in namespaces of their own.
+crr_tw()
+{
+	ta=btw-a-$$
+	tb=btw-b-$$
+	ns_new $ta && ns_new $tb && veth_pair $ta 10.0.7.1 $tb 10.0.7.2 ||
+		{ echo "bench: namespaces for crr_tw"; return 1; }
+	client_sysctls $tb || return 1
+	ip netns exec $ta "$nb" -f $2 -s -b 10.0.7.1 -p 5201 &
+	wait_listen $ta $2 5201 || { echo "bench: $2 server"; return 1; }
+	ip netns exec $tb "$nb" -f $2 -c 10.0.7.1 -p 5201 -m crr -n $1 \
+		>/dev/null || { echo "bench: $2 crr fill"; return 1; }
+	out=$(ip netns exec $tb "$nb" -f $2 -c 10.0.7.1 -p 5201 -m crr \
+	      -d "$secs") || { echo "bench: $2 crr_tw"; return 1; }
+	echo "$out" | awk -v f=$2 -v r=$3 -v t=crr_tw$(($1 / 1000))k \
+		'$1 == "RESULT" { print "BENCH", f, t, r, $3, $4 }'
+	ns_del $ta
+	ns_del $tb
+	sleep 3
+}
+
+# crr_flood FAMILY RUN: CRR for $secs while synflood sends 4,000 SYNs a
+# second at the listener from 10.9.128.0/17, routed back to the client's
+# side where nothing answers the SYN-ACKs; in namespaces of their own, so
+# that the half-open requests left behind go with them.
+crr_flood()
+{
+	fa=bfl-a-$$
+	fb=bfl-b-$$
+	[ $1 = tcp ] && proto=6 || proto=253
+	ns_new $fa && ns_new $fb && veth_pair $fa 10.0.8.1 $fb 10.0.8.2 &&
+		client_sysctls $fb &&
+		ip -n $fa route add 10.9.128.0/17 via 10.0.8.2 dev veth0 ||
+		{ echo "bench: namespaces for crr_flood"; return 1; }
+	amac=$(ip -n $fa link show veth0 | awk '/link\/ether/ { print $2 }')
+	ip netns exec $fa "$nb" -f $1 -s -b 10.0.8.1 -p 5201 &
+	wait_listen $fa $1 5201 || { echo "bench: $1 server"; return 1; }
+	ip netns exec $fb "$here/synflood" -i veth1 -m "$amac" -d 10.0.8.1 \
+		-P 5201 -n $((secs * 4000 + 4000)) -t $((secs + 1)) \
+		-o $proto >/dev/null &
+	fl=$!
+	sleep 0.5
+	out=$(ip netns exec $fb "$nb" -f $1 -c 10.0.8.1 -p 5201 -m crr \
+	      -d "$secs") || { echo "bench: $1 crr under flood"; return 1; }
+	wait $fl || { echo "bench: synflood failed"; return 1; }
+	echo "$out" | awk -v f=$1 -v r=$2 \
+		'$1 == "RESULT" { print "BENCH", f, "crr_flood", r, $3, $4 }'
+	ns_del $fa
+	ns_del $fb
+	sleep 3
+}
+
+run=1
+while [ $run -le "$runs" ]; do
+	for fam in tcp cftcp; do
+		m=bvc-$$-$fam-$run
+		ns_new $m || { echo "bench: namespace"; exit 1; }
+		out=$(ip netns exec $m "$nb" -f $fam -c 127.0.0.1 -p 5300 \
+		      -m conn -P 1000) ||
+			{ echo "bench: $fam conn failed"; exit 1; }
+		ns_del $m
+		echo "$out" | awk -v f=$fam -v r=$run \
+			'$1 == "RESULT" { print "BENCH", f, $2, r, $3, $4 }'
+		crr_tw 1000 $fam $run && crr_tw 10000 $fam $run &&
+			crr_flood $fam $run || exit 1
 	done
 	run=$((run + 1))
 done

@@ -4,14 +4,22 @@
  * scripts/bench.sh.
  *
  *   netbench [-f cftcp|tcp] -s [-b ADDR] [-p PORT]
- *	server, forever: each connection is served by a child process; a
- *	connection's first byte says what it is: 'B' bulk (read to the end),
- *	'R' request/response (answer each byte with one byte).
+ *	server, forever: a connection's first byte says what it is: 'B' bulk
+ *	(read to the end), 'R' request/response (answer each byte with one
+ *	byte), each served by a child process; 'C' one request and response,
+ *	served in the accepting process (no fork per connection): answer
+ *	the next byte, read to the end, close.
  *   netbench [-f cftcp|tcp] -c ADDR [-p PORT] -m bulk|rr|crr [-P N] [-d SECS]
+ *	[-n COUNT]
  *	client: bulk sends 64 KiB writes over N connections at once for SECS
  *	seconds and prints MiB/s; rr exchanges one byte each way on one
  *	connection and prints transactions/s; crr connects, exchanges one
- *	byte, closes, again and again, and prints connections/s.
+ *	byte, closes, again and again, and prints connections/s (with -n,
+ *	COUNT connections however long they take).
+ *   netbench [-f cftcp|tcp] -c ADDR [-p PORT] -m conn [-P N]
+ *	concurrent setup: listens on ADDR:PORT itself (backlog N), starts N
+ *	non-blocking connects at once (default 1000) and prints connections
+ *	per second until all are established and accepted.
  *   netbench [-f cftcp|tcp] -c ADDR [-p PORT] -m mem [-P N]
  *	memory: listens on ADDR:PORT itself, opens N connections to itself
  *	(default 2000) and prints the slab memory (/proc/meminfo) each
@@ -21,6 +29,7 @@
  * and "RESULT timewait"). Exit 0, or 1 on any error.
  */
 #include <sys/resource.h>
+#include <sys/poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -72,13 +81,24 @@ static int dial(void)
 	return fd;
 }
 
-static void serve(int fd)
+/* One request and response in the accepting process; closes @fd. */
+static void serve_crr(int fd)
+{
+	char buf[64];
+
+	nodelay(fd);
+	if (read(fd, buf, 1) == 1 && write(fd, buf, 1) == 1)
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+	close(fd);
+}
+
+static void serve(int fd, char mode)
 {
 	static char buf[65536];
-	char mode;
 	ssize_t n;
 
-	if (read(fd, &mode, 1) != 1)
+	if (mode != 'B' && mode != 'R')
 		exit(0);
 	nodelay(fd);
 	if (mode == 'B') {
@@ -102,17 +122,23 @@ static void server(void)
 	if (bind(l, (struct sockaddr *)&addr, sizeof(addr)) || listen(l, 512))
 		die("bind/listen");
 	signal(SIGCHLD, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		int fd = accept(l, NULL, NULL);
+		char mode = 0;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			die("accept");
 		}
+		if (read(fd, &mode, 1) == 1 && mode == 'C') {
+			serve_crr(fd);
+			continue;
+		}
 		if (!fork()) {
 			close(l);
-			serve(fd);
+			serve(fd, mode);
 		}
 		close(fd);
 	}
@@ -185,14 +211,14 @@ static void rr(double secs)
 	printf("RESULT rr %.0f trans/s\n", n / (now() - t0));
 }
 
-static void crr(double secs)
+static void crr(double secs, long count)
 {
 	unsigned long n = 0;
 	double t0 = now(), end = t0 + secs;
 
-	while (now() < end) {
+	while (count ? (long)n < count : now() < end) {
 		int fd = dial();
-		char c[2] = { 'R', 'x' };
+		char c[2] = { 'C', 'x' };
 
 		nodelay(fd);
 		if (write(fd, c, 2) != 2 || read(fd, c, 1) != 1)
@@ -201,6 +227,89 @@ static void crr(double secs)
 		n++;
 	}
 	printf("RESULT crr %.0f conn/s\n", n / (now() - t0));
+}
+
+/*
+ * N connects at once to a listener of this process's own, accepted by a
+ * child: connections per second from the first connect() until the last
+ * is established and the child has accepted them all.
+ */
+static void conn(int n)
+{
+	struct rlimit rl = { n + 64, n + 64 };
+	int l = socket(family, SOCK_STREAM, proto), one = 1, i, left, st;
+	struct pollfd *p = calloc(n, sizeof(*p));
+	int done[2];
+	double t0, t1;
+	pid_t pid;
+	char c;
+
+	if (l < 0 || !p)
+		die("socket");
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&addr, sizeof(addr)) || listen(l, n))
+		die("bind/listen");
+	if (pipe(done))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		int *fds = calloc(n, sizeof(int));
+
+		close(done[0]);
+		for (i = 0; fds && i < n; i++) {
+			fds[i] = accept(l, NULL, NULL);
+			if (fds[i] < 0)
+				die("accept");
+		}
+		/* all accepted: say so */
+		exit(!fds || write(done[1], "A", 1) != 1);
+	}
+	close(l);
+	close(done[1]);
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		p[i].fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, proto);
+		p[i].events = POLLOUT;
+		if (p[i].fd < 0)
+			die("socket");
+		if (connect(p[i].fd, (struct sockaddr *)&addr, sizeof(addr)) &&
+		    errno != EINPROGRESS)
+			die("connect");
+	}
+	for (left = n; left;) {
+		i = poll(p, n, 10000);
+		if (i <= 0) {
+			errno = i ? errno : ETIMEDOUT;
+			die("poll");
+		}
+		for (i = 0; i < n; i++) {
+			socklen_t len = sizeof(int);
+			int err = 0;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err,
+				       &len) || err) {
+				errno = err;
+				die("connect");
+			}
+			p[i].fd = -p[i].fd - 1;		/* done: not polled */
+			left--;
+		}
+	}
+	if (read(done[0], &c, 1) != 1)
+		die("accept");
+	t1 = now();
+	for (i = 0; i < n; i++)
+		close(-p[i].fd - 1);
+	close(done[0]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		exit(1);
+	printf("RESULT conn%d %.0f conn/s\n", n, n / (t1 - t0));
 }
 
 /* Slab memory in use, bytes, once RCU callbacks had time to run. */
@@ -259,10 +368,11 @@ int main(int argc, char **argv)
 {
 	const char *mode = NULL, *host = NULL;
 	int opt, srv = 0, streams = 1;
+	long count = 0;
 	double secs = 3;
 
 	addr.sin_port = htons(5201);
-	while ((opt = getopt(argc, argv, "f:sb:c:p:m:P:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:sb:c:p:m:P:d:n:")) != -1) {
 		switch (opt) {
 		case 'f':
 			if (!strcmp(optarg, "tcp")) {
@@ -277,6 +387,7 @@ int main(int argc, char **argv)
 		case 'm': mode = optarg; break;
 		case 'P': streams = atoi(optarg); break;
 		case 'd': secs = atof(optarg); break;
+		case 'n': count = atol(optarg); break;
 		default: return 1;
 		}
 	}
@@ -294,7 +405,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "rr"))
 		rr(secs);
 	else if (!strcmp(mode, "crr"))
-		crr(secs);
+		crr(secs, count);
+	else if (!strcmp(mode, "conn"))
+		conn(streams > 1 ? streams : 1000);
 	else
 		return 1;
 	return 0;
