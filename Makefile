@@ -18,7 +18,8 @@
 #   make check-debug-hardening  the hostile-peer tests and a fuzz run on it
 #   make check-long      the test suite with its long variants
 #   make demo            two VMs talking cftcp, segments and state changes
-#   make bench           throughput of cftcp and Linux TCP over veth
+#   make bench           cftcp and Linux TCP side by side in one VM (table of ratios)
+#   make profile         the guest kernel's instructions per symbol while netbench runs
 #   make fuzz            the packet fuzzer against cftcp in one VM
 #   make checkpatch      checkpatch.pl --strict over the module sources
 #   make sparse          the module build under sparse
@@ -145,6 +146,19 @@ check-debug-hardening: deps
 bench: deps
 	$(MAKE) all
 	scripts/bench.sh
+
+# An instruction-count profile of the guest kernel while netbench runs in
+# one VM (scripts/profile.sh, through the QEMU TCG plugin scripts/tcgprof.c):
+# PROFILE_FAMILY (cftcp or tcp), PROFILE_MODE (bulk, rr or crr) for
+# PROFILE_SECS seconds; the top symbols and the totals per area, also in
+# build/prof/.
+PROFILE_FAMILY ?= cftcp
+PROFILE_MODE ?= bulk
+PROFILE_SECS ?= 20
+.PHONY: profile
+profile: deps
+	$(MAKE) all
+	scripts/profile.sh -s $(PROFILE_SECS) $(PROFILE_FAMILY) $(PROFILE_MODE)
 
 # The packet fuzzer (selftests/fuzz.sh) in one VM: FUZZ_SECONDS of fuzzing
 # against FUZZ_FAMILY (cftcp or tcp) with seed FUZZ_SEED (default: a random
