@@ -595,6 +595,8 @@ u16 cftcp_route_mss(struct net *net, __be32 daddr, __be32 saddr);
 u16 cftcp_sk_route_mss(struct sock *sk);
 void cftcp_sync_mss(struct sock *sk, u16 peer_mss);
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+int cftcp_sendpage(struct sock *sk, struct page *page, int offset,
+		   size_t size, int flags);
 int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
 void cftcp_trim_acked(struct sock *sk, struct sk_buff *skb, u32 len);
 void cftcp_route_caps(struct sock *sk);

@@ -1106,6 +1106,123 @@ out_err:
 	return err;
 }
 
+/*
+ * sendfile() and splice(): the caller's page itself joins the send queue,
+ * referenced rather than copied (do_tcp_sendpages()). A file's page may
+ * change while it waits there, so the skb says its fragments are shared
+ * (SKBFL_SHARED_FRAG) for whatever must checksum a stable copy; each
+ * transmission sums what it sends. Without scatter-gather on the route,
+ * or for a page that must not be referenced (sendpage_ok()), the data is
+ * copied as by sendmsg(). MSG_MORE and MSG_SENDPAGE_NOTLAST hold back a
+ * segment that is not full until the last page.
+ */
+int cftcp_sendpage(struct sock *sk, struct page *page, int offset,
+		   size_t size, int flags)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	size_t copied = 0;
+	long timeo;
+	u32 goal = 0;
+	int err;
+
+	if (!(READ_ONCE(sk->sk_route_caps) & NETIF_F_SG) || !sendpage_ok(page))
+		return sock_no_sendpage(sk->sk_socket, page, offset, size,
+					flags);
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+
+	if ((1 << sk->sk_state) &
+	    ~((1 << CFTCP_ESTABLISHED) | (1 << CFTCP_CLOSE_WAIT))) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+
+	while (size) {
+		struct sk_buff *skb;
+		bool merge;
+		int copy, i;
+
+		err = -EPIPE;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+			goto do_error;
+
+		goal = cftcp_size_goal(sk);
+		skb = cftcp_tail_room(sk, goal);
+		if (!skb) {
+			if (!sk_stream_memory_free(sk))
+				goto wait_for_memory;
+			skb = cftcp_alloc_data_skb(sk, 0, sk->sk_allocation,
+						   false);
+			if (!skb)
+				goto wait_for_memory;
+			CFTCP_SKB_CB(skb)->seq = cs->write_seq;
+			CFTCP_SKB_CB(skb)->end_seq = cs->write_seq;
+			CFTCP_SKB_CB(skb)->flags = CFTCP_FLAG_ACK;
+			cftcp_queue_skb(sk, skb);
+		}
+
+		i = skb_shinfo(skb)->nr_frags;
+		merge = skb_can_coalesce(skb, i, page, offset);
+		copy = min_t(size_t, size, goal - skb->len);
+		if (!sk_wmem_schedule(sk, copy))
+			goto wait_for_memory;
+		if (merge) {
+			skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+		} else {
+			get_page(page);
+			skb_fill_page_desc(skb, i, page, offset, copy);
+		}
+		skb_shinfo(skb)->flags |= SKBFL_SHARED_FRAG;
+		skb->len += copy;
+		skb->data_len += copy;
+		skb->truesize += copy;
+		sk_wmem_queued_add(sk, copy);
+		sk_mem_charge(sk, copy);
+		CFTCP_SKB_CB(skb)->end_seq += copy;
+		cs->write_seq += copy;
+		copied += copy;
+		offset += copy;
+		size -= copy;
+		if (skb->len >= goal && size)
+			cftcp_push(sk);
+		continue;
+
+wait_for_memory:
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		cftcp_remove_empty_tail(sk);
+		cftcp_push(sk);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto do_error;
+	}
+	if (!(flags & (MSG_MORE | MSG_SENDPAGE_NOTLAST))) {
+		if (skb_peek_tail(&sk->sk_write_queue))
+			CFTCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->flags |=
+				CFTCP_FLAG_PSH;
+		cftcp_push(sk);
+	} else if (copied && skb_peek_tail(&sk->sk_write_queue) &&
+		   skb_peek_tail(&sk->sk_write_queue)->len >= goal) {
+		cftcp_push(sk);
+	}
+	release_sock(sk);
+	return copied;
+
+do_error:
+	cftcp_remove_empty_tail(sk);
+	if (copied) {
+		cftcp_push(sk);
+		release_sock(sk);
+		return copied;
+	}
+out_err:
+	err = sk_stream_error(sk, flags, err);
+	release_sock(sk);
+	return err;
+}
+
 /* Wake writers once the send queue has room (sk_stream_write_space()). */
 void cftcp_write_space(struct sock *sk)
 {

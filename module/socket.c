@@ -828,6 +828,12 @@ static int cftcp_sock_sendmsg(struct socket *sock, struct msghdr *msg,
 	return cftcp_sendmsg(sock->sk, msg, size);
 }
 
+static ssize_t cftcp_sock_sendpage(struct socket *sock, struct page *page,
+				   int offset, size_t size, int flags)
+{
+	return cftcp_sendpage(sock->sk, page, offset, size, flags);
+}
+
 static int cftcp_sock_recvmsg(struct socket *sock, struct msghdr *msg,
 			      size_t size, int flags)
 {
@@ -851,7 +857,7 @@ static const struct proto_ops cftcp_ops = {
 	.sendmsg	= cftcp_sock_sendmsg,
 	.recvmsg	= cftcp_sock_recvmsg,
 	.mmap		= sock_no_mmap,
-	.sendpage	= sock_no_sendpage,
+	.sendpage	= cftcp_sock_sendpage,
 };
 
 struct proto cftcp_prot = {

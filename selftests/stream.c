@@ -29,6 +29,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <sys/sendfile.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <linux/sockios.h>
 #include <unistd.h>
@@ -60,6 +62,17 @@ static long pat_check(const unsigned char *buf, unsigned long long off,
 		if (buf[i] != pat(off + i))
 			return i;
 	return -1;
+}
+
+/* Read @fd to end of stream into @buf, at most @len bytes; the count. */
+static long long drain_into(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len && (n = recv(fd, buf + got, len - got, 0)) > 0)
+		got += n;
+	return got;
 }
 
 /* Send @len pattern bytes from offset @off, all of them (blocking). */
@@ -838,6 +851,68 @@ TEST(buffers_reconnect_fresh)
 	close(s);
 	close(c);
 	close(l);
+}
+
+/*
+ * sendfile() of a 16 MiB file from an offset inside its first page: the
+ * file's pages join the send queue (sendpage) and arrive intact.
+ */
+TEST_F(pair, sendfile_16m)
+{
+	const size_t len = (16 << 20) + 123, start = 1000;
+	static unsigned char buf[65536];
+	int fd, st;
+	size_t off;
+	pid_t pid;
+
+	fd = memfd_create("sendfile", 0);
+	ASSERT_GE(fd, 0);
+	for (off = 0; off < len; off += sizeof(buf)) {
+		size_t n = len - off < sizeof(buf) ? len - off : sizeof(buf);
+
+		pat_fill(buf, off, n);
+		ASSERT_EQ((ssize_t)n, pwrite(fd, buf, n, off));
+	}
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		off_t pos = start;
+
+		while ((size_t)pos < len)
+			if (sendfile(self->c, fd, &pos, len - pos) <= 0)
+				_exit(1);
+		_exit(shutdown(self->c, SHUT_WR));
+	}
+	EXPECT_EQ((long long)(len - start), recv_pat(self->s, start));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	close(fd);
+}
+
+/*
+ * sendfile() queues the file's pages, not a copy of them (sendpage): a
+ * page written again before the peer reads it is read as written then,
+ * as over Linux TCP on loopback.
+ */
+TEST_F(pair, sendfile_sends_pages)
+{
+	char page[4096], got[4096];
+	off_t pos = 0;
+	int fd;
+
+	fd = memfd_create("sendpage", 0);
+	ASSERT_GE(fd, 0);
+	memset(page, 'a', sizeof(page));
+	ASSERT_EQ((ssize_t)sizeof(page), pwrite(fd, page, sizeof(page), 0));
+	ASSERT_EQ((ssize_t)sizeof(page),
+		  sendfile(self->c, fd, &pos, sizeof(page)));
+	ASSERT_EQ(POLLIN, poll_wait(self->s, POLLIN, WAIT_MS) & POLLIN);
+	memset(page, 'b', sizeof(page));
+	ASSERT_EQ((ssize_t)sizeof(page), pwrite(fd, page, sizeof(page), 0));
+	ASSERT_EQ(0, shutdown(self->c, SHUT_WR));
+	EXPECT_EQ((long long)sizeof(got), drain_into(self->s, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(got, page, sizeof(got)));
+	close(fd);
 }
 
 /* CFTCP_INFO while established, and the state byte as the table shows it. */
