@@ -1110,11 +1110,17 @@ out_err:
  * sendfile() and splice(): the caller's page itself joins the send queue,
  * referenced rather than copied (do_tcp_sendpages()). A file's page may
  * change while it waits there, so the skb says its fragments are shared
- * (SKBFL_SHARED_FRAG) for whatever must checksum a stable copy; each
- * transmission sums what it sends. Without scatter-gather on the route,
- * or for a page that must not be referenced (sendpage_ok()), the data is
- * copied as by sendmsg(). MSG_MORE and MSG_SENDPAGE_NOTLAST hold back a
- * segment that is not full until the last page.
+ * (SKBFL_SHARED_FRAG) for whatever must checksum a stable copy (GSO's
+ * software sums, skb_checksum_help()). A single segment is summed here
+ * from the page as it is then: a page written again before the NIC or the
+ * peer reads it makes that segment fail its checksum, and it is sent
+ * again, never accepted wrong. Without scatter-gather on the route, or for
+ * a page that must not be referenced (sendpage_ok()), the data is copied
+ * as by sendmsg(). MSG_SENDPAGE_NOTLAST (more pages of the same splice
+ * follow) holds back a segment that is not full; the last page of each
+ * pushes, so a sendfile() that reaches the end of its file never leaves
+ * its tail waiting (MSG_MORE, which sendfile() sets whenever it asked for
+ * more than it read, is not waited on).
  */
 int cftcp_sendpage(struct sock *sk, struct page *page, int offset,
 		   size_t size, int flags)
@@ -1173,7 +1179,7 @@ int cftcp_sendpage(struct sock *sk, struct page *page, int offset,
 			skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
 		} else {
 			get_page(page);
-			skb_fill_page_desc(skb, i, page, offset, copy);
+			skb_fill_page_desc_noacc(skb, i, page, offset, copy);
 		}
 		skb_shinfo(skb)->flags |= SKBFL_SHARED_FRAG;
 		skb->len += copy;
@@ -1198,8 +1204,8 @@ wait_for_memory:
 		if (err)
 			goto do_error;
 	}
-	if (!(flags & (MSG_MORE | MSG_SENDPAGE_NOTLAST))) {
-		if (skb_peek_tail(&sk->sk_write_queue))
+	if (!(flags & MSG_SENDPAGE_NOTLAST)) {
+		if (copied && skb_peek_tail(&sk->sk_write_queue))
 			CFTCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->flags |=
 				CFTCP_FLAG_PSH;
 		cftcp_push(sk);
