@@ -116,6 +116,21 @@ static void cftcp_clean_acked(struct sock *sk, u32 ack)
 }
 
 /*
+ * What an ACK let go out: now for a segment without text; after the text
+ * of one with (cftcp_rcv_state_process()), so that the data sent carries
+ * the acknowledgment of that text and no pure ACK is needed for it, the
+ * order of Linux's tcp_rcv_established() (tcp_data_snd_check() after
+ * tcp_data_queue()).
+ */
+static void cftcp_ack_push(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+
+	if (cb->end_seq == cb->seq)
+		cftcp_push(sk);
+}
+
+/*
  * RFC 9293 3.10.7.4 fifth step for an established connection. Returns
  * false if the segment is to be dropped.
  */
@@ -194,7 +209,7 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 			cftcp_retransmit_head(sk);
 		}
 		if (wnd_changed)
-			cftcp_push(sk);
+			cftcp_ack_push(sk, skb);
 		return true;
 	}
 
@@ -217,7 +232,7 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb)
 			cftcp_retransmit_head(sk);	/* partial ACK */
 	}
 	cftcp_rearm_rtx(sk);
-	cftcp_push(sk);
+	cftcp_ack_push(sk, skb);
 
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_write_space(sk);
@@ -641,7 +656,10 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	    cs->rcv_nxt - cs->rcv_wup > cs->rcv_mss || cs->quickack) {
 		if (cs->quickack)
 			cs->quickack--;
-		cftcp_send_ack(sk);
+		/* Data that can go now carries the ACK. */
+		cftcp_push(sk);
+		if (cs->ack_pending)
+			cftcp_send_ack(sk);
 	} else {
 		cftcp_schedule_delack(sk);
 	}

@@ -497,6 +497,56 @@ static void cftcp_fin_acked(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * After the ACK field: our FIN acknowledged, then the segment text and the
+ * FIN bit (RFC 9293 3.10.7.4 seventh and eighth steps, cftcp_fin()).
+ * Returns 1 if the data path took @skb.
+ */
+static int cftcp_rcv_text(struct sock *sk, struct sk_buff *skb)
+{
+	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
+	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	if (cs->fin_queued && cs->snd_una == cs->write_seq) {
+		cftcp_fin_acked(sk, skb);
+		if (sk->sk_state == CFTCP_CLOSE || sk->sk_state ==
+		    CFTCP_TIME_WAIT)
+			return 0;
+	}
+
+	/* Seventh, the segment text; eighth, the FIN bit (cftcp_fin()). */
+	switch (sk->sk_state) {
+	case CFTCP_CLOSE_WAIT:
+	case CFTCP_CLOSING:
+	case CFTCP_LAST_ACK:
+		if (!seq_before(cb->seq, cs->rcv_nxt))
+			return 0;	/* the peer's FIN is in: ignore text */
+		fallthrough;
+	case CFTCP_FIN_WAIT1:
+	case CFTCP_FIN_WAIT2:
+		/* Data for a reader that shut reading or has gone
+		 * (Linux's tcp_rcv_state_process(): a reset).
+		 */
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
+		    cb->end_seq != cb->seq &&
+		    seq_after(cb->end_seq - !!(cb->flags & CFTCP_FLAG_FIN),
+			      cs->rcv_nxt)) {
+			CFTCP_INC_STATS(cn, CFTCP_MIB_ABORTONDATA);
+			cftcp_send_active_reset(sk, GFP_ATOMIC);
+			cftcp_reset(sk, skb);
+			return 0;
+		}
+		fallthrough;
+	case CFTCP_ESTABLISHED:
+		if (cb->end_seq == cb->seq)
+			return 0;	/* pure ACK */
+		cftcp_data_queue(sk, skb);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * RFC 9293 3.10.7.4: a segment for a connection in a synchronized state or
  * SYN_RECV. @skb's header is pulled; the caller frees it unless the data
  * path took it (returns 1).
@@ -507,6 +557,8 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct cftcp_skb_cb *cb = CFTCP_SKB_CB(skb);
 	const struct cftcphdr *th = cftcp_hdr(skb);
 	struct cftcp_net *cn = cftcp_sk_net(sk);
+	bool text;
+	int taken;
 
 	sock_owned_by_me(sk);
 	if (sk->sk_state == CFTCP_SYN_SENT)
@@ -591,41 +643,12 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	if (!cftcp_ack(sk, skb))
 		return 0;
-	if (cs->fin_queued && cs->snd_una == cs->write_seq) {
-		cftcp_fin_acked(sk, skb);
-		if (sk->sk_state == CFTCP_CLOSE || sk->sk_state ==
-		    CFTCP_TIME_WAIT)
-			return 0;
-	}
-
-	/* Seventh, the segment text; eighth, the FIN bit (cftcp_fin()). */
-	switch (sk->sk_state) {
-	case CFTCP_CLOSE_WAIT:
-	case CFTCP_CLOSING:
-	case CFTCP_LAST_ACK:
-		if (!seq_before(cb->seq, cs->rcv_nxt))
-			return 0;	/* the peer's FIN is in: ignore text */
-		fallthrough;
-	case CFTCP_FIN_WAIT1:
-	case CFTCP_FIN_WAIT2:
-		/* Data for a reader that shut reading or has gone
-		 * (Linux's tcp_rcv_state_process(): a reset).
-		 */
-		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
-		    cb->end_seq != cb->seq &&
-		    seq_after(cb->end_seq - !!(cb->flags & CFTCP_FLAG_FIN),
-			      cs->rcv_nxt)) {
-			CFTCP_INC_STATS(cn, CFTCP_MIB_ABORTONDATA);
-			cftcp_send_active_reset(sk, GFP_ATOMIC);
-			cftcp_reset(sk, skb);
-			return 0;
-		}
-		fallthrough;
-	case CFTCP_ESTABLISHED:
-		if (cb->end_seq == cb->seq)
-			return 0;	/* pure ACK */
-		cftcp_data_queue(sk, skb);
-		return 1;
-	}
-	return 0;
+	text = cb->end_seq != cb->seq;
+	taken = cftcp_rcv_text(sk, skb);
+	/* What the ACK let go now carries the acknowledgment of the text
+	 * (cftcp_ack_push()).
+	 */
+	if (text && !((1 << sk->sk_state) & (CFTCPF(CLOSE) | CFTCPF(TIME_WAIT))))
+		cftcp_push(sk);
+	return taken;
 }
