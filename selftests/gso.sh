@@ -5,10 +5,15 @@
 # over a veth pair between two namespaces:
 #   - veth_gso: offloads as veth has them: veth passes super-packets on
 #     whole, so each end receives far fewer skbs than segments (InSegs,
-#     counted per skb as Linux does, below half of SIZE / MSS; no GRO
-#     exists for protocol 253) while OutSegs counts every segment;
+#     counted per skb as Linux does, below half of SIZE / MSS) while
+#     OutSegs counts every segment;
 #   - veth_nogso: ethtool -K gso off tso off on both ends: one skb per
 #     segment (InSegs at least SIZE / MSS);
+#   - veth_gro: the same with gro on, so that veth receives through NAPI
+#     and GRO, and a 2 ms gro_flush_timeout, so that GRO holds a segment
+#     for the next poll as under a NIC's interrupt moderation (veth polls
+#     after each segment sent from a process): the segments sent one by
+#     one arrive merged (InSegs below half of SIZE / MSS);
 #   - veth_swcsum: ethtool -K tx off: super-packets are cut in software
 #     before veth, checksums summed in software, and the receiver checks
 #     every one (no InCsumErrors);
@@ -81,6 +86,12 @@ veth_case()
 		   ! ip netns exec "$1" ethtool -K "$2" $eth >/dev/null 2>&1; then
 			fail "$what: ethtool -K $2 $eth"
 		fi
+		if [ "$name" = veth_gro ] &&
+		   ! ip netns exec "$1" sh -c \
+			"echo 2000000 >/sys/class/net/$2/gro_flush_timeout"
+		then
+			fail "$what: gro_flush_timeout on $2"
+		fi
 		if [ -n "$netem" ]; then
 			# shellcheck disable=SC2086 # netem holds several words
 			ip netns exec "$1" tc qdisc add dev "$2" root netem \
@@ -148,6 +159,19 @@ veth_case()
 			pass "$what: OutSegs counts segments"
 		else
 			fail "$what: OutSegs below $segs"
+		fi ;;
+	veth_gro)
+		if [ "$ina" -lt $((segs / 2)) ] && [ "$inb" -lt $((segs / 2)) ]
+		then
+			pass "$what: GRO merged the segments (InSegs $ina, $inb < $((segs / 2)))"
+		else
+			fail "$what: InSegs $ina, $inb: GRO merged nothing"
+		fi
+		if [ "$(delta a0 a1 InCsumErrors)" -eq 0 ] &&
+		   [ "$(delta b0 b1 InCsumErrors)" -eq 0 ]; then
+			pass "$what: no checksum errors"
+		else
+			fail "$what: checksum errors"
 		fi ;;
 	veth_nogso|veth_swcsum)
 		if [ "$ina" -ge $segs ] && [ "$inb" -ge $segs ]; then
@@ -233,6 +257,7 @@ tun_case()
 
 eth="" netem="" veth_case veth_gso
 eth="gso off tso off" netem="" veth_case veth_nogso
+eth="gso off tso off gro on" netem="" veth_case veth_gro
 eth="tx off" netem="" veth_case veth_swcsum
 eth="" netem="loss 1% delay 1ms reorder 25% corrupt 5%" veth_case netem
 if [ "$fam" = cftcp ]; then
