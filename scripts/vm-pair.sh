@@ -7,7 +7,8 @@
 # is captured as seen from A into a pcap file.
 #
 # usage: scripts/vm-pair.sh [options] [--] 'command for A' 'command for B'
-#   -p, --pcap FILE      capture of the link (default: next to the logs)
+#   -p, --pcap FILE      capture of the link (default: next to the logs;
+#                        "none": no capture, for benchmarks)
 #       --log-a FILE     console log of A (default: in $CFTCP_LOG_DIR, else
 #       --log-b FILE     build/logs/)
 #   -t, --timeout SECS   per VM (env CFTCP_VM_TIMEOUT; default 600)
@@ -72,8 +73,12 @@ mkdir -p "$logdir"
 [ -n "$log_a" ] || log_a=$(mktemp "$logdir/cftcp-a.XXXXXX.console")
 [ -n "$log_b" ] || log_b=$(mktemp "$logdir/cftcp-b.XXXXXX.console")
 [ -n "$pcap" ] || pcap=${log_a%.console}.pcap
-mkdir -p "$(dirname "$pcap")"
-rm -f "$pcap"
+dump=()
+if [ "$pcap" != none ]; then
+	mkdir -p "$(dirname "$pcap")"
+	rm -f "$pcap"
+	dump=(--qemu-arg -object --qemu-arg "filter-dump,id=f0,netdev=n0,file=$pcap")
+fi
 
 free_port()
 {
@@ -117,8 +122,7 @@ start_a()
 		--qemu-arg -netdev --qemu-arg "socket,id=n0,listen=127.0.0.1:$port" \
 		--qemu-arg -device \
 		--qemu-arg "virtio-net-pci,netdev=n0,mac=52:54:00:cf:00:01,romfile=" \
-		--qemu-arg -object --qemu-arg "filter-dump,id=f0,netdev=n0,file=$pcap" \
-		-- "$cmd_a" &
+		"${dump[@]}" -- "$cmd_a" &
 	pid_a=$!
 }
 
