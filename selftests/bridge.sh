@@ -59,7 +59,7 @@ counter()
 }
 
 # xfer NAME SERVER_NS SERVER_FAM CLIENT_NS CLIENT_FAM SERVER_ADDR PORT
-#      SIZE PASSIVE(server|client) TW_NS TW_TABLE
+#      SIZE PASSIVE(server|client) TW_NS TW_TABLE (- -: no TIME_WAIT check)
 xfer()
 {
 	name=$1 sns=$2 sfam=$3 cns=$4 cfam=$5 addr=$6 port=$7 size=$8
@@ -80,6 +80,10 @@ xfer()
 		fail "$name: client exit $crc, server exit $src"
 		show "$tmp/$name.c" "$tmp/$name.s"
 		return 1
+	fi
+	if [ "$twtab" = - ]; then
+		pass "$name: $size each way verified ($cfam client, $sfam server)"
+		return 0
 	fi
 	hex=$(printf '%04X' "$port")
 	if in_ns "$twns" awk -v p=":$hex" 'NR > 1 && ($2 ~ p "$" || $3 ~ p "$") && $4 == "06"' \
@@ -109,9 +113,12 @@ tc -n $B qdisc add dev veth1 root netem loss 2% delay 1ms reorder 75% 50%
 cf_before=$(counter $A CfTcp RetransSegs /proc/net/cftcp_stat)
 tcp_before=$(counter $B Tcp RetransSegs /proc/net/snmp)
 ok_netem=1
-xfer netem_cftcp_to_tcp $B tcp $A cftcp 10.20.0.2 6005 2M server $A /proc/net/cftcp ||
+# No TIME_WAIT check here: a segment the netem queue held back past the
+# passive closer's last ACK draws a RST, which ends the active closer's
+# TIME_WAIT (rfc1337 off), as between two Linux TCP hosts.
+xfer netem_cftcp_to_tcp $B tcp $A cftcp 10.20.0.2 6005 2M server - - ||
 	ok_netem=0
-xfer netem_tcp_to_cftcp $A cftcp $B tcp 10.20.0.1 6006 2M server $B /proc/net/tcp ||
+xfer netem_tcp_to_cftcp $A cftcp $B tcp 10.20.0.1 6006 2M server - - ||
 	ok_netem=0
 cf_after=$(counter $A CfTcp RetransSegs /proc/net/cftcp_stat)
 tcp_after=$(counter $B Tcp RetransSegs /proc/net/snmp)
