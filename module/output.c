@@ -999,6 +999,29 @@ static void cftcp_remove_empty_tail(struct sock *sk)
 	cftcp_wmem_free_skb(sk, skb);
 }
 
+/*
+ * The skb new data goes into: the unsent tail if it has room, else a new
+ * one queued behind it; NULL when memory is short (the caller waits).
+ */
+static struct sk_buff *cftcp_append_skb(struct sock *sk, u32 goal)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	struct sk_buff *skb = cftcp_tail_room(sk, goal);
+
+	if (skb)
+		return skb;
+	if (!sk_stream_memory_free(sk))
+		return NULL;
+	skb = cftcp_alloc_data_skb(sk, 0, sk->sk_allocation, false);
+	if (!skb)
+		return NULL;
+	CFTCP_SKB_CB(skb)->seq = cs->write_seq;
+	CFTCP_SKB_CB(skb)->end_seq = cs->write_seq;
+	CFTCP_SKB_CB(skb)->flags = CFTCP_FLAG_ACK;
+	cftcp_queue_skb(sk, skb);
+	return skb;
+}
+
 int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
@@ -1030,19 +1053,9 @@ int cftcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			goto do_error;
 
 		goal = cftcp_size_goal(sk);
-		skb = cftcp_tail_room(sk, goal);
-		if (!skb) {
-			if (!sk_stream_memory_free(sk))
-				goto wait_for_memory;
-			skb = cftcp_alloc_data_skb(sk, 0, sk->sk_allocation,
-						   false);
-			if (!skb)
-				goto wait_for_memory;
-			CFTCP_SKB_CB(skb)->seq = cs->write_seq;
-			CFTCP_SKB_CB(skb)->end_seq = cs->write_seq;
-			CFTCP_SKB_CB(skb)->flags = CFTCP_FLAG_ACK;
-			cftcp_queue_skb(sk, skb);
-		}
+		skb = cftcp_append_skb(sk, goal);
+		if (!skb)
+			goto wait_for_memory;
 
 		/* Into the socket's page fragment, as tcp_sendmsg_locked(). */
 		pfrag = sk_page_frag(sk);
@@ -1156,19 +1169,9 @@ int cftcp_sendpage(struct sock *sk, struct page *page, int offset,
 			goto do_error;
 
 		goal = cftcp_size_goal(sk);
-		skb = cftcp_tail_room(sk, goal);
-		if (!skb) {
-			if (!sk_stream_memory_free(sk))
-				goto wait_for_memory;
-			skb = cftcp_alloc_data_skb(sk, 0, sk->sk_allocation,
-						   false);
-			if (!skb)
-				goto wait_for_memory;
-			CFTCP_SKB_CB(skb)->seq = cs->write_seq;
-			CFTCP_SKB_CB(skb)->end_seq = cs->write_seq;
-			CFTCP_SKB_CB(skb)->flags = CFTCP_FLAG_ACK;
-			cftcp_queue_skb(sk, skb);
-		}
+		skb = cftcp_append_skb(sk, goal);
+		if (!skb)
+			goto wait_for_memory;
 
 		i = skb_shinfo(skb)->nr_frags;
 		merge = skb_can_coalesce(skb, i, page, offset);
