@@ -600,6 +600,8 @@ int cftcp_sendpage(struct sock *sk, struct page *page, int offset,
 int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len);
 void cftcp_trim_acked(struct sock *sk, struct sk_buff *skb, u32 len);
 void cftcp_route_caps(struct sock *sk);
+void cftcp_setup_caps(struct sock *sk, struct dst_entry *dst);
+struct dst_entry *cftcp_reroute(struct sock *sk);
 int cftcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 
 /* offload.c: segmentation of super-packets for devices without it. */

@@ -40,13 +40,13 @@
  *    (harmonize_features() checks the ethertype in can_checksum_protocol(),
  *    skb_csum_hwoffload_help() the offset) and might checksum it as TCP;
  *    with the rule above it never gets one from cftcp.
- *  - sk_setup_caps() adds NETIF_F_GSO_SOFTWARE to sk_route_caps when the
- *    device has NETIF_F_GSO (software GSO, on by default): super-packets
- *    are built for any route then. `ethtool -K dev gso off tso off` takes
- *    away NETIF_F_GSO and NETIF_F_TSO_ECN, so sk_can_gso() fails and every
- *    skb is one segment; `tx off` removes TSO and with it TSO_ECN
- *    (netdev_fix_features()), so super-packets are segmented in software
- *    with software checksums even on veth.
+ *  - cftcp_setup_caps() gives every route NETIF_F_GSO_SOFTWARE, as
+ *    sk_setup_caps() does for TCP, so super-packets are built for any
+ *    route (but xfrm's): a device without GSO gets them cut in software
+ *    before its driver, and `ethtool -K dev gso off tso off` still puts one
+ *    segment in each packet on the wire; `tx off` removes TSO and with it
+ *    TSO_ECN (netdev_fix_features()), so super-packets are segmented in
+ *    software with software checksums even on veth.
  *  - skb_gso_transport_seglen() counts 12 header bytes for SCTP, 8 fewer
  *    than ours: ip_finish_output_gso()'s MTU check never rejects a
  *    super-packet whose segments fit the MTU, but a namespace of the same
@@ -277,6 +277,12 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	 * else holds (else this is a copy): the gso fields are set either way.
 	 */
 	segs = 1;
+	/* A route made obsolete is replaced here rather than in
+	 * ip_queue_xmit(), whose sk_setup_caps() would take segmentation
+	 * away from a device without GSO.
+	 */
+	if (unlikely(!__sk_dst_check(sk, 0)))
+		cftcp_reroute(sk);
 	gso = skb->len > cs->mss && sk_can_gso(sk) &&
 	      !(flags & (CFTCP_FLAG_SYN | CFTCP_FLAG_RST));
 	if (gso) {
@@ -780,25 +786,70 @@ static u32 cftcp_size_goal(const struct sock *sk)
 }
 
 /*
- * Route the connection if it has no route yet and take the device's
- * capabilities (sk_setup_caps()), so that the first data can be built as
- * super-packets. ip_queue_xmit() routes the same way.
+ * Take the capabilities of the route's device, and segmentation whatever
+ * the device, as sk_setup_caps() gives TCP alone (sk_is_tcp()): without
+ * NETIF_F_GSO (a virtio-net without offloads has no SG, and no SG drops
+ * GSO) one super-packet still crosses the stack, and validate_xmit_skb()
+ * cuts it before the driver (offload.c), copying and summing each segment
+ * in one pass where the device has neither SG nor checksumming
+ * (skb_segment() -> skb_copy_and_csum_bits()), where single segments would
+ * each be summed, then copied out of their page fragments by
+ * skb_linearize(). Not with xfrm's headers on the route, nor where GSO was
+ * disabled on the socket, as sk_setup_caps().
+ */
+void cftcp_setup_caps(struct sock *sk, struct dst_entry *dst)
+{
+	struct net_device *dev;
+
+	sk_setup_caps(sk, dst);
+	if (sk_can_gso(sk) || sk->sk_gso_disabled || dst->header_len)
+		return;
+	rcu_read_lock();
+	dev = dst_dev_rcu(dst);
+	sk->sk_route_caps |= NETIF_F_GSO | NETIF_F_GSO_SOFTWARE | NETIF_F_SG |
+			     NETIF_F_HW_CSUM;
+	sk->sk_gso_max_size = min_t(u32, READ_ONCE(dev->gso_max_size),
+				    GSO_LEGACY_MAX_SIZE) - (CFTCP_MAX_HEADER + 1);
+	sk->sk_gso_max_segs = max_t(u32, READ_ONCE(dev->gso_max_segs), 1);
+	rcu_read_unlock();
+}
+
+/*
+ * Route the connection (again) as ip_queue_xmit() would, take the route's
+ * capabilities and cache it on the socket.
+ */
+struct dst_entry *cftcp_reroute(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	const struct ip_options_rcu *opt;
+	__be32 daddr = inet->inet_daddr;
+	struct rtable *rt;
+
+	rcu_read_lock();
+	opt = rcu_dereference(inet->inet_opt);
+	if (opt && opt->opt.srr)
+		daddr = opt->opt.faddr;
+	rt = ip_route_output_ports(sock_net(sk), fl4, sk, daddr,
+				   inet->inet_saddr, inet->inet_dport,
+				   inet->inet_sport, sk->sk_protocol,
+				   RT_CONN_FLAGS(sk), sk->sk_bound_dev_if);
+	rcu_read_unlock();
+	if (IS_ERR(rt))
+		return NULL;
+	cftcp_setup_caps(sk, &rt->dst);
+	return &rt->dst;
+}
+
+/*
+ * Route the connection if it has no valid route and take the device's
+ * capabilities, so that the first data can be built as super-packets.
  */
 void cftcp_route_caps(struct sock *sk)
 {
-	struct inet_sock *inet = inet_sk(sk);
-	struct rtable *rt;
-
 	sk->sk_gso_type = CFTCP_GSO_TYPE;
-	if (__sk_dst_get(sk))
-		return;
-	rt = ip_route_output_ports(sock_net(sk), &inet->cork.fl.u.ip4, sk,
-				   inet->inet_daddr, inet->inet_saddr,
-				   inet->inet_dport, inet->inet_sport,
-				   sk->sk_protocol, RT_CONN_FLAGS(sk),
-				   sk->sk_bound_dev_if);
-	if (!IS_ERR(rt))
-		sk_setup_caps(sk, &rt->dst);
+	if (!__sk_dst_check(sk, 0))
+		cftcp_reroute(sk);
 }
 
 /*

@@ -32,30 +32,6 @@ static u16 cftcp_mtu_to_mss(u32 mtu)
 					    CFTCP_MIN_MSS;
 }
 
-/* Route the connection again and cache the route on the socket. */
-static struct dst_entry *cftcp_reroute(struct sock *sk)
-{
-	struct inet_sock *inet = inet_sk(sk);
-	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
-	const struct ip_options_rcu *opt;
-	__be32 daddr = inet->inet_daddr;
-	struct rtable *rt;
-
-	rcu_read_lock();
-	opt = rcu_dereference(inet->inet_opt);
-	if (opt && opt->opt.srr)
-		daddr = opt->opt.faddr;
-	rt = ip_route_output_ports(sock_net(sk), fl4, sk, daddr,
-				   inet->inet_saddr, inet->inet_dport,
-				   inet->inet_sport, sk->sk_protocol,
-				   RT_CONN_FLAGS(sk), sk->sk_bound_dev_if);
-	rcu_read_unlock();
-	if (IS_ERR(rt))
-		return NULL;
-	sk_setup_caps(sk, &rt->dst);
-	return &rt->dst;
-}
-
 /*
  * Tell the route that its path MTU is @mtu. IPv4 keeps it in an exception
  * of the next hop and makes the cached routes of that hop obsolete, so the

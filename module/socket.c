@@ -320,7 +320,7 @@ static int cftcp_v4_connect(struct sock *sk, struct sockaddr_cftcp *usin)
 		}
 		return err;
 	}
-	sk_setup_caps(sk, &rt->dst);
+	cftcp_setup_caps(sk, &rt->dst);
 
 	cs->iss = cftcp_new_isn(cn, inet->inet_saddr, inet->inet_daddr,
 				inet->inet_sport, inet->inet_dport);

@@ -7,8 +7,10 @@
 #     whole, so each end receives far fewer skbs than segments (InSegs,
 #     counted per skb as Linux does, below half of SIZE / MSS) while
 #     OutSegs counts every segment;
-#   - veth_nogso: ethtool -K gso off tso off on both ends: one skb per
-#     segment (InSegs at least SIZE / MSS);
+#   - veth_nogso: ethtool -K gso off tso off on both ends: one segment
+#     per packet (InSegs at least SIZE / MSS), cut from super-packets in
+#     software below IP (IP's bytes out over MTU times its skbs out), as
+#     Linux gives TCP segmentation whatever the device;
 #   - veth_gro: the same with gro on, so that veth receives through NAPI
 #     and GRO, and a 2 ms gro_flush_timeout, so that GRO holds a segment
 #     for the next poll as under a NIC's interrupt moderation (veth polls
@@ -174,6 +176,23 @@ veth_case()
 			fail "$what: checksum errors"
 		fi ;;
 	veth_nogso|veth_swcsum)
+		# ip_output() counts each skb once, super-packet or not: bytes
+		# over MTU times skbs means some were larger than the MTU.
+		if [ $name = veth_nogso ]; then
+			for e in a b; do
+				ns=$(eval echo \$$e)
+				set -- $(ip netns exec "$ns" nstat -asz \
+					 IpOutRequests IpExtOutOctets |
+					 awk '$1 == "IpOutRequests" { r = $2 }
+					      $1 == "IpExtOutOctets" { o = $2 }
+					      END { print r + 0, o + 0 }')
+				if [ "$2" -gt $((1500 * $1)) ]; then
+					pass "$what: $e sent super-packets on a device without GSO ($2 bytes in $1 skbs)"
+				else
+					fail "$what: $e sent $2 bytes in $1 skbs: none larger than the MTU"
+				fi
+			done
+		fi
 		if [ "$ina" -ge $segs ] && [ "$inb" -ge $segs ]; then
 			pass "$what: one skb per segment (InSegs $ina, $inb >= $segs)"
 		else
