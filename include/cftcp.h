@@ -409,8 +409,10 @@ struct cftcp_sock {
 	u64	rcvq_time;	/* start of the measure, 0: none yet */
 
 	/* Delayed ACK. */
-	u8	ack_pending;	/* segments received since last ACK */
+	u8	ack_pending;	/* data received since the last ACK */
 	u8	quickack;
+	u16	ack_mss;	/* the peer's segment size, as seen */
+	u16	last_seg_size;	/* payload of the last data segment */
 
 	/* Timers; each holds a socket reference while pending. */
 	struct timer_list	rtx_timer;
@@ -563,6 +565,7 @@ bool cftcp_ack(struct sock *sk, struct sk_buff *skb);
 void cftcp_data_queue(struct sock *sk, struct sk_buff *skb);
 void cftcp_ooo_purge(struct sock *sk);
 void cftcp_cleanup_rbuf(struct sock *sk, int copied);
+void cftcp_init_ack_mss(struct sock *sk);
 u32 cftcp_readable(const struct sock *sk);
 int cftcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		  int flags);

@@ -564,14 +564,59 @@ static bool cftcp_rmem_room(struct sock *sk, struct sk_buff *skb, bool ooo)
 }
 
 /*
+ * Whether the window we would offer now is at least the one offered last
+ * (Linux's __tcp_select_window() >= rcv_wnd), so that its right edge moves
+ * on by what arrived since.
+ */
+static bool cftcp_window_advances(const struct sock *sk)
+{
+	const struct cftcp_sock *cs = cftcp_sk(sk);
+
+	return min_t(u32, cftcp_free_space(sk),
+		     CFTCP_MAX_WINDOW << cs->rcv_wscale) >= cs->rcv_wnd;
+}
+
+/*
+ * What counts as a full-sized segment for the ACK rules below starts at
+ * the least of our MSS, the peer's, half the window and 536 bytes, and
+ * follows the segments the peer sends: up to the largest seen, down to a
+ * size seen twice in a row (Linux's tcp_initialize_rcv_mss() and
+ * tcp_measure_rcv_mss()), so that a peer sending less than our MSS still
+ * gets an ACK for every second segment.
+ */
+void cftcp_init_ack_mss(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	u32 mss = min_t(u32, min(cs->rcv_mss, cs->mss), cs->rcv_wnd / 2);
+
+	cs->ack_mss = clamp_t(u32, mss, CFTCP_MIN_MSS, CFTCP_DEFAULT_MSS);
+	cs->last_seg_size = 0;
+}
+
+static void cftcp_measure_ack_mss(struct sock *sk, const struct sk_buff *skb)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+	u32 len = skb_shinfo(skb)->gso_size ?: skb->len;
+
+	if (len >= cs->ack_mss) {
+		cs->ack_mss = min_t(u32, len, cs->rcv_mss);
+	} else if (len >= CFTCP_MIN_MSS) {
+		if (len == cs->last_seg_size)
+			cs->ack_mss = len;
+		cs->last_seg_size = len;
+	}
+}
+
+/*
  * Segment text (RFC 9293 3.10.7.4 seventh step) and FIN. Consumes @skb.
  * Data beyond the right edge of the window we advertised is cut off
  * (3.10.7.4: "segments with higher beginning sequence numbers ... should
  * be held for later processing" only within the window); in-order data at
  * a zero window is dropped and answered with an ACK. Out-of-order data is
  * kept while memory allows and answered with an immediate duplicate ACK;
- * in-order data is acknowledged at once during quickack, after every
- * second segment, when it fills a hole, or else by the delayed ACK timer.
+ * in-order data is acknowledged at once during quickack, when it fills a
+ * hole, or after more than a full-sized segment if the window moves on;
+ * else by the reader's next read or the delayed ACK timer.
  */
 void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
@@ -582,6 +627,8 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	bool filled_hole;
 
 	cb->flags &= ~CFTCP_FLAG_SYN;
+	if (skb->len)
+		cftcp_measure_ack_mss(sk, skb);
 	if (!seq_after(cb->end_seq, cs->rcv_nxt)) {
 		/* All old: the ACK of it was lost. */
 		kfree_skb(skb);
@@ -647,13 +694,17 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 	if (cs->fin_rcvd)
 		return;		/* cftcp_fin() sent the ACK */
-	/* Every second segment, and every second full-sized segment's worth
-	 * of bytes since the last ACK (Linux's __tcp_ack_snd_check()), so
-	 * that a super-packet is acknowledged at once.
+	/* More than a full-sized segment's worth of bytes since the last
+	 * ACK, so that a super-packet is acknowledged at once, but only if
+	 * the window's right edge moves on with it or the reader waits for
+	 * more (Linux's __tcp_ack_snd_check()); else the reader's next read
+	 * (cftcp_cleanup_rbuf()) or the delayed ACK timer sends it.
 	 */
-	cs->ack_pending++;
-	if (filled_hole || cs->ack_pending >= 2 ||
-	    cs->rcv_nxt - cs->rcv_wup > cs->rcv_mss || cs->quickack) {
+	cs->ack_pending = 1;
+	if (filled_hole || cs->quickack ||
+	    (cs->rcv_nxt - cs->rcv_wup > cs->ack_mss &&
+	     (cs->rcv_nxt - cs->copied_seq < READ_ONCE(sk->sk_rcvlowat) ||
+	      cftcp_window_advances(sk)))) {
 		if (cs->quickack)
 			cs->quickack--;
 		/* Data that can go now carries the ACK. */
@@ -667,16 +718,25 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 /* ---- The reader ------------------------------------------------------- */
 
-/* After the reader took data: announce a window that opened enough. */
+/*
+ * After the reader took data: send the ACK owed for more than a full-sized
+ * segment that the receive path left to the delayed ACK timer, or announce
+ * a window that opened enough (Linux's tcp_cleanup_rbuf()).
+ */
 void cftcp_cleanup_rbuf(struct sock *sk, int copied)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	u32 right, cur, free;
 
-	if (copied <= 0 || (sk->sk_shutdown & RCV_SHUTDOWN) ||
-	    !((1 << sk->sk_state) & ((1 << CFTCP_ESTABLISHED) |
+	if (!((1 << sk->sk_state) & ((1 << CFTCP_ESTABLISHED) |
 				     (1 << CFTCP_FIN_WAIT1) |
 				     (1 << CFTCP_FIN_WAIT2))))
+		return;
+	if (cs->ack_pending && cs->rcv_nxt - cs->rcv_wup > cs->ack_mss) {
+		cftcp_send_ack(sk);
+		return;
+	}
+	if (copied <= 0 || (sk->sk_shutdown & RCV_SHUTDOWN))
 		return;
 	right = cs->rcv_wup + cs->rcv_wnd;
 	cur = seq_after(right, cs->rcv_nxt) ? right - cs->rcv_nxt : 0;

@@ -439,6 +439,7 @@ int cftcp_rcv_synsent(struct sock *sk, struct sk_buff *skb)
 		security_inet_conn_established(sk, skb);
 		cftcp_set_state(sk, CFTCP_ESTABLISHED);
 		cftcp_init_buffer_space(sk);
+		cftcp_init_ack_mss(sk);
 		cftcp_reset_keepalive(sk);
 		cftcp_send_ack(sk);
 		if (!sock_flag(sk, SOCK_DEAD)) {
@@ -634,6 +635,7 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		cftcp_stop_rtx(sk);
 		cftcp_set_state(sk, CFTCP_ESTABLISHED);
 		cftcp_init_buffer_space(sk);
+		cftcp_init_ack_mss(sk);
 		cftcp_reset_keepalive(sk);
 		if (!sock_flag(sk, SOCK_DEAD)) {
 			sk->sk_state_change(sk);

@@ -554,6 +554,7 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 	cftcp_bind_inherit(child, lsk);
 	cftcp_set_state(child, CFTCP_ESTABLISHED);
 	cftcp_init_buffer_space(child);
+	cftcp_init_ack_mss(child);
 	if (!req->cookie) {
 		cftcp_req_put(req);		/* the table's, for the request */
 		if (cftcp_synq_unlink(req))

@@ -74,10 +74,10 @@ case_params()
 	loss20) netem="loss 20%"; size=512K; retrans=1 ;;
 	reorder) netem="delay 5ms reorder 25% 50%"; size=2M ;;
 	dup) netem="duplicate 5%"; size=4M; dup=1 ;;
-	corrupt) netem="corrupt 1%"; size=4M; retrans=$cf; csum=$cf ;;
+	corrupt) netem="corrupt 5%"; size=4M; retrans=$cf; csum=$cf ;;
 	delay) netem="delay 20ms 10ms"; size=2M ;;
 	all)
-		netem="delay 10ms 5ms reorder 25% 50% loss 5% duplicate 5% corrupt 1%"
+		netem="delay 10ms 5ms reorder 25% 50% loss 5% duplicate 5% corrupt 5%"
 		size=1M; retrans=1; csum=$cf
 		;;
 	*) return 1 ;;

@@ -2055,11 +2055,16 @@ EOF
 # comes whole from veth) is acknowledged at once, not with the next
 # segment nor by the delayed-ACK timer (Linux's __tcp_ack_snd_check()
 # counts bytes). The quick ACKs of a new connection are used up first,
-# and 20 small segments leave no ACK pending.
+# and 20 small segments leave no ACK pending. The receive buffer is large
+# enough for the window, at its 64 KB limit, not to shrink with what waits
+# unread.
 t_ack_bytes()
 {
-	sc_connect 6057 7057 >"$tmp/sc"
-	cat >>"$tmp/sc" <<EOF
+	cat >"$tmp/sc" <<EOF
+socket c
+opt c rcvbuf 262144
+bind c $DUT 6057
+connect c $PEER 7057
 wait sent
 recv c 5020 all check -> 5020
 EOF
@@ -2074,6 +2079,34 @@ expect A seq=d+1 ack=6021
 touch sent
 EOF
 	play ack_bytes 7057 6057
+}
+
+# Data that the window cannot take on without shrinking (the reader has
+# not read what came before, and the buffer, not the 64 KB limit of a
+# window without scaling, bounds the window) is not acknowledged every
+# second segment: the delayed-ACK timer or the reader's next read sends
+# one ACK for all of it (Linux's __tcp_ack_snd_check(): the window must
+# not come out smaller). The quick ACKs of a new connection are used up
+# first.
+t_ack_unread()
+{
+	cat >"$tmp/sc" <<EOF
+socket c
+opt c rcvbuf 49152
+bind c $DUT 6059
+connect c $PEER 7059
+wait sent
+recv c 26000 all check -> 26000
+EOF
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=1000 repeat=16
+drain 0.3 ack=17001
+send PA seq=17001 ack=d+1 len=1000 off=16000 repeat=10
+expect A seq=d+1 ack=27001
+touch sent
+EOF
+	play ack_unread 7059 6059
 }
 
 subtests()
@@ -2120,6 +2153,7 @@ timewait_rst|timewait|cftcp tcp
 timewait_rst_rfc1337|timewait|cftcp tcp
 window_old_seq_ack|flow|cftcp tcp
 ack_bytes|flow|cftcp
+ack_unread|flow|cftcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
