@@ -10,11 +10,14 @@
  * tcp_gso_segment() treats TCP's.
  *
  * Checksums: the super-packet's checksum field holds the pseudo-header sum
- * over its whole length. Each segment gets the sum for its own length;
- * where the device has NETIF_F_HW_CSUM the segments stay CHECKSUM_PARTIAL
- * for it to finish, otherwise skb_segment() sums their payload and the
- * checksum is completed here (CHECKSUM_NONE), so that no device with only
- * NETIF_F_IP_CSUM is asked to checksum a protocol it may take for TCP.
+ * over its whole length. skb_segment() sums each segment's payload (as it
+ * copies it where the device has no SG) and the checksum is completed here
+ * (CHECKSUM_NONE), whatever checksum offload the device offers: the device
+ * that segments may be a bridge, bond or veth with NETIF_F_HW_CSUM that
+ * hands the segments on to a NIC with only NETIF_F_IP_CSUM, which
+ * skb_csum_hwoffload_help() lets take a CHECKSUM_PARTIAL skb whose
+ * csum_offset is TCP's, and which may checksum it as TCP. No device is
+ * ever asked to checksum a protocol-253 segment.
  *
  * Anything this is given may come from elsewhere (a packet socket, a
  * tun device, a forwarded GSO skb): the header is checked before use, and
@@ -112,9 +115,7 @@ static struct sk_buff *cftcp_gso_segment(struct sk_buff *skb,
 		goto out;
 	}
 
-	features &= ~NETIF_F_GSO_PARTIAL;
-	if (!(features & NETIF_F_HW_CSUM))
-		features &= ~NETIF_F_CSUM_MASK;
+	features &= ~(NETIF_F_GSO_PARTIAL | NETIF_F_CSUM_MASK);
 
 	seq = ntohl(th->seq);
 	__skb_pull(skb, thlen);

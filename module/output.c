@@ -32,14 +32,16 @@
  *    inet_offloads[253], cftcp's own gso_segment (offload.c). No device
  *    ever sees a protocol-253 skb marked TCPV4, so none applies TCP
  *    segmentation or TCP's pseudo-header to it.
- *  - offload.c segments with NETIF_F_GSO_PARTIAL masked, and with the
- *    checksum features masked unless the device has NETIF_F_HW_CSUM: then
- *    skb_segment() sums each segment in software and the segments leave
- *    CHECKSUM_NONE. A device with only NETIF_F_IP_CSUM would take a
- *    CHECKSUM_PARTIAL skb whose csum_offset is TCP's (16) without complaint
- *    (harmonize_features() checks the ethertype in can_checksum_protocol(),
- *    skb_csum_hwoffload_help() the offset) and might checksum it as TCP;
- *    with the rule above it never gets one from cftcp.
+ *  - offload.c segments with NETIF_F_GSO_PARTIAL and every checksum
+ *    feature masked: skb_segment() sums each segment in software and the
+ *    segments leave CHECKSUM_NONE. A device with only NETIF_F_IP_CSUM
+ *    would take a CHECKSUM_PARTIAL skb whose csum_offset is TCP's (16)
+ *    without complaint (harmonize_features() checks the ethertype in
+ *    can_checksum_protocol(), skb_csum_hwoffload_help() the offset) and
+ *    might checksum it as TCP, and a bridge or bond with NETIF_F_HW_CSUM
+ *    that segments may hand its segments on to such a NIC: so segments
+ *    never carry CHECKSUM_PARTIAL, and only a super-packet, which no
+ *    hardware takes whole, ever does.
  *  - cftcp_setup_caps() gives every route NETIF_F_GSO_SOFTWARE, as
  *    sk_setup_caps() does for TCP, so super-packets are built for any
  *    route (but xfrm's): a device without GSO gets them cut in software
@@ -279,11 +281,15 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	segs = 1;
 	/* A route made obsolete is replaced here rather than in
 	 * ip_queue_xmit(), whose sk_setup_caps() would take segmentation
-	 * away from a device without GSO.
+	 * away from a device without GSO (cftcp_size_goal()).
 	 */
 	if (unlikely(!__sk_dst_check(sk, 0)))
 		cftcp_reroute(sk);
-	gso = skb->len > cs->mss && sk_can_gso(sk) &&
+	/* More than a segment always leaves as a super-packet, which the
+	 * stack cuts wherever the route cannot take it whole (xfrm's output
+	 * too), never as one packet over the MSS.
+	 */
+	gso = skb->len > cs->mss &&
 	      !(flags & (CFTCP_FLAG_SYN | CFTCP_FLAG_RST));
 	if (gso) {
 		segs = DIV_ROUND_UP(skb->len, cs->mss);
