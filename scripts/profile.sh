@@ -11,8 +11,9 @@
 #
 # usage: scripts/profile.sh [-s SECONDS] [-n TOP] FAMILY MODE
 #   FAMILY   tcp or cftcp
-#   MODE     bulk, rr or crr (netbench -m: one bulk stream, 1-byte
-#            request/response, connect/request/response/close)
+#   MODE     bulk, bulk4, rr or crr (netbench -m: one bulk stream, four
+#            at once, 1-byte request/response,
+#            connect/request/response/close)
 #   -s SECS  how long netbench runs (default 20)
 #   -n TOP   how many symbols to list (default 40)
 # env: CFTCP_INITRD (base initramfs; default build/vm/$KVER/initramfs.cpio.gz,
@@ -69,7 +70,11 @@ shift $((OPTIND - 1))
 family=$1
 mode=$2
 case "$family" in tcp|cftcp) ;; *) die "FAMILY is tcp or cftcp" ;; esac
-case "$mode" in bulk|rr|crr) ;; *) die "MODE is bulk, rr or crr" ;; esac
+case "$mode" in
+bulk|rr|crr) nbmode="-m $mode" ;;
+bulk4) nbmode="-m bulk -P 4" ;;
+*) die "MODE is bulk, bulk4, rr or crr" ;;
+esac
 if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
 	die "-s takes whole seconds"
 fi
@@ -153,7 +158,7 @@ ip netns exec pfa \$nb -f $family -s -b 10.0.7.1 -p 5201 &
 bg_add \$!
 wait_listen pfa $family 5201 || { echo 'profile: no $family server'; exit 1; }
 cat /proc/sys/vm/stat_refresh
-out=\$(ip netns exec pfb \$nb -f $family -c 10.0.7.1 -p 5201 -m $mode -d $secs)
+out=\$(ip netns exec pfb \$nb -f $family -c 10.0.7.1 -p 5201 $nbmode -d $secs)
 rc=\$?
 cat /proc/sys/vm/stat_refresh
 [ \$rc = 0 ] || { echo 'profile: netbench failed'; exit 1; }
