@@ -149,7 +149,7 @@ bench: deps
 
 # An instruction-count profile of the guest kernel while netbench runs in
 # one VM (scripts/profile.sh, through the QEMU TCG plugin scripts/tcgprof.c):
-# PROFILE_FAMILY (cftcp or tcp), PROFILE_MODE (bulk, rr or crr) for
+# PROFILE_FAMILY (cftcp or tcp), PROFILE_MODE (bulk, bulk4, rr or crr) for
 # PROFILE_SECS seconds; the top symbols and the totals per area, also in
 # build/prof/.
 PROFILE_FAMILY ?= cftcp
