@@ -70,6 +70,17 @@ delta()
 	eval "echo \$((\$$2_$3 - \$$1_$3))"
 }
 
+# Neither end saw a segment fail its checksum.
+no_csum_errors()
+{
+	if [ "$(delta a0 a1 InCsumErrors)" -eq 0 ] &&
+	   [ "$(delta b0 b1 InCsumErrors)" -eq 0 ]; then
+		pass "$what: no checksum errors"
+	else
+		fail "$what: checksum errors"
+	fi
+}
+
 # veth_case NAME ETHTOOL NETEM_A NETEM_B
 veth_case()
 {
@@ -169,12 +180,7 @@ veth_case()
 		else
 			fail "$what: InSegs $ina, $inb: GRO merged nothing"
 		fi
-		if [ "$(delta a0 a1 InCsumErrors)" -eq 0 ] &&
-		   [ "$(delta b0 b1 InCsumErrors)" -eq 0 ]; then
-			pass "$what: no checksum errors"
-		else
-			fail "$what: checksum errors"
-		fi ;;
+		no_csum_errors ;;
 	veth_nogso|veth_swcsum)
 		# ip_output() counts each skb once, super-packet or not: bytes
 		# over MTU times skbs means some were larger than the MTU.
@@ -198,12 +204,7 @@ veth_case()
 		else
 			fail "$what: InSegs $ina, $inb < $segs"
 		fi
-		if [ "$(delta a0 a1 InCsumErrors)" -eq 0 ] &&
-		   [ "$(delta b0 b1 InCsumErrors)" -eq 0 ]; then
-			pass "$what: no checksum errors"
-		else
-			fail "$what: checksum errors"
-		fi ;;
+		no_csum_errors ;;
 	netem)
 		if [ $(($(delta a0 a1 InCsumErrors) + $(delta b0 b1 InCsumErrors))) -gt 0 ]
 		then

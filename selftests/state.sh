@@ -139,11 +139,13 @@ play()
 # Script pieces. The peer's initial sequence number is always 1000; d is
 # the DUT's, read from its SYN or SYN-ACK.
 
-# The DUT connects from $DUT:$1 to $PEER:$2 (pktpeer: pp_connected).
+# The DUT connects from $DUT:$1 to $PEER:$2 (pktpeer: pp_connected), with
+# SO_RCVBUF $3 if given.
 sc_connect()
 {
+	echo "socket c"
+	[ -z "$3" ] || echo "opt c rcvbuf $3"
 	cat <<EOF
-socket c
 bind c $DUT $1
 connect c $PEER $2
 EOF
@@ -2060,11 +2062,8 @@ EOF
 # unread.
 t_ack_bytes()
 {
-	cat >"$tmp/sc" <<EOF
-socket c
-opt c rcvbuf 262144
-bind c $DUT 6057
-connect c $PEER 7057
+	sc_connect 6057 7057 262144 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
 wait sent
 recv c 5020 all check -> 5020
 EOF
@@ -2090,11 +2089,8 @@ EOF
 # first.
 t_ack_unread()
 {
-	cat >"$tmp/sc" <<EOF
-socket c
-opt c rcvbuf 49152
-bind c $DUT 6059
-connect c $PEER 7059
+	sc_connect 6059 7059 49152 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
 wait sent
 recv c 26000 all check -> 26000
 EOF
