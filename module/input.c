@@ -726,7 +726,7 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 void cftcp_cleanup_rbuf(struct sock *sk, int copied)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
-	u32 right, cur, free;
+	u32 right, cur, free, step;
 
 	if (!((1 << sk->sk_state) & ((1 << CFTCP_ESTABLISHED) |
 				     (1 << CFTCP_FIN_WAIT1) |
@@ -741,7 +741,11 @@ void cftcp_cleanup_rbuf(struct sock *sk, int copied)
 	right = cs->rcv_wup + cs->rcv_wnd;
 	cur = seq_after(right, cs->rcv_nxt) ? right - cs->rcv_nxt : 0;
 	free = cftcp_free_space(sk);
-	if (free >= 2 * cur && free - cur >= cs->rcv_mss)
+	/* Opened by the step cftcp_select_window() opens a window by, not
+	 * by an MSS: with a buffer under two MSS an update still goes out.
+	 */
+	step = min_t(u32, cs->rcv_mss, READ_ONCE(sk->sk_rcvbuf) / 4);
+	if (free >= 2 * cur && free - cur >= step)
 		cftcp_send_ack(sk);
 }
 

@@ -2105,6 +2105,32 @@ EOF
 	play ack_unread 7059 6059
 }
 
+# A read that opens the window enough is announced at once, also with a
+# receive buffer under two MSS (a 9000-byte MTU, SO_RCVBUF 8192: a 16 KB
+# buffer, an 8 KB window): the peer, which does not probe, sees the
+# update once the reader took 5 KB.
+t_window_update_small_buf()
+{
+	ip -n $dns link set vd mtu 9000 && ip -n $pns link set vp mtu 9000 ||
+		{ fail "window_update_small_buf: mtu 9000"; return 1; }
+	sc_connect 6060 7060 8192 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait sent
+recv c 5120 all check -> 5120
+EOF
+	cat >"$tmp/pp" <<EOF
+expect S
+set d=rseq
+send SA seq=1000 ack=d+1 mss=8960 win=65535
+expect A seq=d+1 ack=1001
+send PA seq=1001 ack=d+1 len=1024 repeat=5
+drain 0.5 ack=6121
+touch sent
+expect A seq=d+1 ack=6121 timeout=1
+EOF
+	play window_update_small_buf 7060 6060
+}
+
 subtests()
 {
 	cat <<EOF
@@ -2150,6 +2176,7 @@ timewait_rst_rfc1337|timewait|cftcp tcp
 window_old_seq_ack|flow|cftcp tcp
 ack_bytes|flow|cftcp
 ack_unread|flow|cftcp
+window_update_small_buf|flow|cftcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
