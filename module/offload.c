@@ -88,7 +88,10 @@ static struct sk_buff *cftcp_gso_segment(struct sk_buff *skb,
 	th = cftcp_hdr(skb);
 	saddr = ip_hdr(skb)->saddr;
 	daddr = ip_hdr(skb)->daddr;
-	proto = ip_hdr(skb)->protocol;
+	/* Not the IP header's: under ESP transport-mode offload it still
+	 * names ESP when xfrm4_transport_gso_segment() calls this.
+	 */
+	proto = cftcp_ipproto;
 	if (th->syn || th->rst)
 		goto out;
 
