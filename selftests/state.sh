@@ -151,6 +151,17 @@ connect c $PEER $2
 EOF
 }
 
+# sc_connect with SO_RCVBUF $3, then, once the peer touched "sent", read
+# and check $4 bytes.
+sc_read_when_sent()
+{
+	sc_connect "$1" "$2" "$3"
+	cat <<EOF
+wait sent
+recv c $4 all check -> $4
+EOF
+}
+
 pp_connected()
 {
 	cat <<EOF
@@ -2062,11 +2073,7 @@ EOF
 # unread.
 t_ack_bytes()
 {
-	sc_connect 6057 7057 262144 >"$tmp/sc"
-	cat >>"$tmp/sc" <<EOF
-wait sent
-recv c 5020 all check -> 5020
-EOF
+	sc_read_when_sent 6057 7057 262144 5020 >"$tmp/sc"
 	pp_plain 1460 65535 >"$tmp/pp"
 	cat >>"$tmp/pp" <<EOF
 send PA seq=1001 ack=d+1 len=100 repeat=20
@@ -2089,11 +2096,7 @@ EOF
 # first.
 t_ack_unread()
 {
-	sc_connect 6059 7059 49152 >"$tmp/sc"
-	cat >>"$tmp/sc" <<EOF
-wait sent
-recv c 26000 all check -> 26000
-EOF
+	sc_read_when_sent 6059 7059 49152 26000 >"$tmp/sc"
 	pp_plain 1460 65535 >"$tmp/pp"
 	cat >>"$tmp/pp" <<EOF
 send PA seq=1001 ack=d+1 len=1000 repeat=16
@@ -2113,16 +2116,9 @@ t_window_update_small_buf()
 {
 	ip -n $dns link set vd mtu 9000 && ip -n $pns link set vp mtu 9000 ||
 		{ fail "window_update_small_buf: mtu 9000"; return 1; }
-	sc_connect 6060 7060 8192 >"$tmp/sc"
-	cat >>"$tmp/sc" <<EOF
-wait sent
-recv c 5120 all check -> 5120
-EOF
-	cat >"$tmp/pp" <<EOF
-expect S
-set d=rseq
-send SA seq=1000 ack=d+1 mss=8960 win=65535
-expect A seq=d+1 ack=1001
+	sc_read_when_sent 6060 7060 8192 5120 >"$tmp/sc"
+	pp_plain 8960 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
 send PA seq=1001 ack=d+1 len=1024 repeat=5
 drain 0.5 ack=6121
 touch sent
