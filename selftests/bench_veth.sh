@@ -5,8 +5,8 @@
 # times (default 3). First, each round in fresh namespaces: the slab
 # memory of 2,000 established connections and of the TIME_WAIT entries
 # they leave (netbench -m mem), 1,000 connects at once (-m conn), and
-# connect/request/response/close with 1,000 and 10,000 TIME_WAIT entries
-# already made by the same client (both families keeping all of them:
+# connect/request/response/close while the client holds 1,000, 10,000 and
+# 100,000 TIME_WAIT entries (both families keeping all of them:
 # net.ipv4.tcp_max_tw_buckets as cftcp's max_tw_buckets), and the same
 # while synflood sends SYNs from random addresses. Then over one
 # veth pair between two namespaces, for BENCH_SECS seconds (default 5)
@@ -24,11 +24,12 @@ a=bva-$$
 b=bvb-$$
 
 # A client's namespace: the whole port range, and TIME_WAIT entries kept
-# up to cftcp's max_tw_buckets by both families.
+# up to cftcp's max_tw_buckets by both families, never reused.
 client_sysctls()
 {
 	ip netns exec $1 sh -c 'p=/proc/sys/net/ipv4
 		echo 262144 >$p/tcp_max_tw_buckets &&
+		echo 0 >$p/tcp_tw_reuse &&
 		echo "1024 65535" >$p/ip_local_port_range' ||
 		{ echo "bench: sysctls in $1"; return 1; }
 }
@@ -66,19 +67,29 @@ while [ $run -le "$runs" ]; do
 	run=$((run + 1))
 done
 
-# crr_tw N FAMILY RUN: CRR for $secs after N connections made and closed
-# by the same client, in namespaces of their own.
+# crr_tw N FAMILY RUN: CRR for $secs in namespaces of their own, the
+# client's holding N TIME_WAIT entries, counted before: its connections to
+# itself on 127.0.0.1 (netbench -m tw, two processes), all made less than
+# 55 s (of their 60) before the measurement ends.
 crr_tw()
 {
 	ta=btw-a-$$
 	tb=btw-b-$$
+	[ $2 = tcp ] && pf=tcp || pf=cftcp
 	ns_new $ta && ns_new $tb && veth_pair $ta 10.0.7.1 $tb 10.0.7.2 ||
 		{ echo "bench: namespaces for crr_tw"; return 1; }
 	client_sysctls $tb || return 1
 	ip netns exec $ta "$nb" -f $2 -s -b 10.0.7.1 -p 5201 &
 	wait_listen $ta $2 5201 || { echo "bench: $2 server"; return 1; }
-	ip netns exec $tb "$nb" -f $2 -c 10.0.7.1 -p 5201 -m crr -n $1 \
-		>/dev/null || { echo "bench: $2 crr fill"; return 1; }
+	t0=$(date +%s)
+	ip netns exec $tb "$nb" -f $2 -c 127.0.0.1 -p 6000 -m tw -n $1 -P 2 \
+		>/dev/null || { echo "bench: $2 TIME_WAIT fill"; return 1; }
+	held=$(ip netns exec $tb awk '$4 == "06" && $2 ~ /^0100007F:/' \
+	       /proc/net/$pf | wc -l)
+	[ "$held" -ge $1 ] ||
+		{ echo "bench: $2 holds $held of $1 TIME_WAIT entries"; return 1; }
+	[ $(($(date +%s) - t0 + secs)) -le 55 ] ||
+		{ echo "bench: $2 TIME_WAIT fill too slow for $1"; return 1; }
 	out=$(ip netns exec $tb "$nb" -f $2 -c 10.0.7.1 -p 5201 -m crr \
 	      -d "$secs") || { echo "bench: $2 crr_tw"; return 1; }
 	echo "$out" | awk -v f=$2 -v r=$3 -v t=crr_tw$(($1 / 1000))k \
@@ -133,7 +144,8 @@ while [ $run -le "$runs" ]; do
 		echo "$out" | awk -v f=$fam -v r=$run \
 			'$1 == "RESULT" { print "BENCH", f, $2, r, $3, $4 }'
 		crr_tw 1000 $fam $run && crr_tw 10000 $fam $run &&
-			crr_flood $fam $run || exit 1
+			crr_tw 100000 $fam $run && crr_flood $fam $run ||
+			exit 1
 	done
 	run=$((run + 1))
 done

@@ -26,6 +26,12 @@
  *	(default 2000) and prints the slab memory (/proc/meminfo) each
  *	established socket takes, then closes them, clients first, and prints
  *	what each TIME_WAIT entry left behind takes.
+ *   netbench [-f cftcp|tcp] -c ADDR [-p PORT] -m tw -n COUNT [-P N]
+ *	TIME_WAIT entries: N processes (default 1) each listen on ports of
+ *	ADDR from PORT on (one per 30,000 connections), make their share of
+ *	COUNT connections to them a thousand at a time and close each client
+ *	first, so that COUNT client ends stay in TIME_WAIT; prints
+ *	connections per second.
  * Output: one line "RESULT MODE VALUE UNIT" (mem: two, "RESULT estab"
  * and "RESULT timewait"). Exit 0, or 1 on any error.
  */
@@ -396,6 +402,85 @@ static void mem(int n)
 	printf("RESULT timewait %.0f bytes/entry\n", (double)(tw - base) / n);
 }
 
+#define TW_BATCH	1000
+#define TW_PER_PORT	30000
+
+/* One process's share of tw(): @count connections to ports from @port. */
+static void tw_fill(long count, int port)
+{
+	struct rlimit rl = { 2 * TW_BATCH + 128, 2 * TW_BATCH + 128 };
+	int nl = (count + TW_PER_PORT - 1) / TW_PER_PORT, one = 1, i;
+	int *l = calloc(nl, sizeof(int));
+	int *c = calloc(TW_BATCH, sizeof(int));
+	int *s = calloc(TW_BATCH, sizeof(int));
+	struct sockaddr_in a = addr;
+	long done, n;
+
+	if (!l || !c || !s || nl > 64)
+		die("tw: count");
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
+	for (i = 0; i < nl; i++) {
+		l[i] = socket(family, SOCK_STREAM, proto);
+		a.sin_port = htons(port + i);
+		if (l[i] < 0 || setsockopt(l[i], SOL_SOCKET, SO_REUSEADDR,
+					   &one, sizeof(one)) ||
+		    bind(l[i], (struct sockaddr *)&a, sizeof(a)) ||
+		    listen(l[i], TW_BATCH))
+			die("tw: listen");
+	}
+	for (done = 0; done < count; done += n) {
+		int k = done / TW_PER_PORT;
+
+		n = count - done < TW_BATCH ? count - done : TW_BATCH;
+		a.sin_port = htons(port + k);
+		for (i = 0; i < n; i++) {
+			c[i] = socket(family, SOCK_STREAM | SOCK_NONBLOCK,
+				      proto);
+			if (c[i] < 0)
+				die("socket");
+			if (connect(c[i], (struct sockaddr *)&a, sizeof(a)) &&
+			    errno != EINPROGRESS)
+				die("tw: connect");
+		}
+		/* The listener has a connection once its client's ACK came. */
+		for (i = 0; i < n; i++) {
+			s[i] = accept(l[k], NULL, NULL);
+			if (s[i] < 0)
+				die("tw: accept");
+		}
+		for (i = 0; i < n; i++)
+			close(c[i]);
+		for (i = 0; i < n; i++)
+			close(s[i]);
+	}
+}
+
+static void tw(long count, int procs)
+{
+	int i, st, bad = 0;
+	double t0 = now();
+
+	if (procs < 1 || procs > 16)
+		die("tw: processes");
+	for (i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (!pid) {
+			tw_fill(count / procs + (i < count % procs),
+				ntohs(addr.sin_port) + 64 * i);
+			exit(0);
+		}
+	}
+	while (wait(&st) > 0)
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st);
+	if (bad)
+		exit(1);
+	printf("RESULT tw %.0f conn/s\n", count / (now() - t0));
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = NULL, *host = NULL;
@@ -440,6 +525,8 @@ int main(int argc, char **argv)
 		crr(secs, count);
 	else if (!strcmp(mode, "conn"))
 		conn(streams > 1 ? streams : 1000);
+	else if (!strcmp(mode, "tw") && count > 0)
+		tw(count, streams);
 	else
 		return 1;
 	return 0;
