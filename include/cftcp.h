@@ -6,7 +6,7 @@
  * Lock order (outermost first):
  *   socket lock (lock_sock, or bh_lock_sock in softirq and timers)
  *     -> listener's synq_lock / acceptq_lock
- *       -> cn->bhash_lock (port ownership)
+ *       -> port lock, cn->bhash_locks[] (owners of one local port)
  *         -> ehash bucket lock (4-tuple table)
  * The 4-tuple table and the listener table are read under RCU with no lock;
  * entries found there are pinned with refcount_inc_not_zero(). Sockets carry
@@ -261,19 +261,34 @@ struct cftcp_hnode {
 	bool			hashed;	/* under the bucket lock */
 };
 
-/* A local port owner in cn->bhash: a socket or a TIME_WAIT entry. */
-struct cftcp_bnode {
+/*
+ * The owners of one local port (Linux's inet_bind_bucket), in cn->bhash
+ * while it has any. @bound counts those that came through bind() or
+ * listen(): connect() takes no port that has one.
+ */
+struct cftcp_bind_bucket {
 	struct hlist_node	node;
+	struct hlist_head	owners;	/* struct cftcp_bnode */
+	unsigned int		bound;
+	u16			port;	/* host order */
+};
+
+/* A local port owner: a socket or a TIME_WAIT entry. */
+struct cftcp_bnode {
+	struct hlist_node	node;	/* in bb->owners */
+	struct cftcp_bind_bucket *bb;
 	__be32			addr;	/* bound address, 0 for any */
 	u16			port;	/* host order */
 	u8			kind;	/* enum cftcp_hkind */
 	bool			linked;
+	bool			bound;	/* by bind() or listen() */
 };
 
 #define CFTCP_EHASH_SIZE	8192
 #define CFTCP_EHASH_LOCKS	256
 #define CFTCP_LHASH_SIZE	256
-#define CFTCP_BHASH_SIZE	1024
+#define CFTCP_BHASH_SIZE	4096
+#define CFTCP_BHASH_LOCKS	256
 
 struct cftcp_net {
 	struct net			*net;
@@ -290,9 +305,9 @@ struct cftcp_net {
 	struct hlist_nulls_head		lhash[CFTCP_LHASH_SIZE];
 	spinlock_t			lhash_lock;	/* writers of lhash */
 
-	/* Port owners (sockets and TIME_WAIT entries) by local port. */
-	struct hlist_head		bhash[CFTCP_BHASH_SIZE];
-	spinlock_t			bhash_lock;	/* writers of bhash */
+	/* Local ports in use, their owners (sockets, TIME_WAIT entries). */
+	struct hlist_head		*bhash;
+	spinlock_t			bhash_locks[CFTCP_BHASH_LOCKS]; /* by port */
 	u32				hash_rnd;
 
 	siphash_key_t			isn_key;
@@ -647,7 +662,7 @@ int cftcp_listen_hash(struct sock *sk);
 bool cftcp_listen_port_conflict(struct sock *sk);
 void cftcp_listen_unhash(struct sock *sk);
 int cftcp_bind_port(struct sock *sk, __be32 addr, u16 port);
-void cftcp_bind_inherit(struct sock *child, struct sock *parent);
+bool cftcp_bind_inherit(struct sock *child, struct sock *parent);
 void cftcp_bind_del(struct sock *sk);
 void cftcp_bind_add_tw(struct sock *sk, struct cftcp_tw *tw);
 void cftcp_bind_del_tw(struct cftcp_tw *tw);

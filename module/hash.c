@@ -8,9 +8,11 @@
  * Readers walk the 4-tuple and listener tables (hlist_nulls, each chain
  * ending on its bucket number) under RCU and pin what they find with
  * refcount_inc_not_zero(), then check it again. Writers take a bucket lock
- * of the 4-tuple table, cn->lhash_lock, or cn->bhash_lock (which nests
- * outside the bucket locks: see the lock order in cftcp.h). All are _bh:
- * the tables are changed from softirq too.
+ * of the 4-tuple table, or cn->lhash_lock. The port table has one bucket
+ * per local port in use, holding its owners, and is read and written
+ * under the lock of that port (cn->bhash_locks[], which nests outside the
+ * 4-tuple table's: see the lock order in cftcp.h). All are _bh: the
+ * tables are changed from softirq too.
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -360,19 +362,75 @@ static struct hlist_head *cftcp_bhash_head(struct cftcp_net *cn, u16 port)
 	return &cn->bhash[port & (CFTCP_BHASH_SIZE - 1)];
 }
 
-static void cftcp_bnode_link(struct cftcp_net *cn, struct cftcp_bnode *bn)
-	__must_hold(&cn->bhash_lock)
+static spinlock_t *cftcp_port_lockp(struct cftcp_net *cn, u16 port)
 {
-	lockdep_assert_held(&cn->bhash_lock);
-	hlist_add_head(&bn->node, cftcp_bhash_head(cn, bn->port));
+	return &cn->bhash_locks[port & (CFTCP_BHASH_LOCKS - 1)];
+}
+
+static struct cftcp_bind_bucket *cftcp_bb_find(struct cftcp_net *cn,
+					       u16 port)
+{
+	struct cftcp_bind_bucket *bb;
+
+	lockdep_assert_held(cftcp_port_lockp(cn, port));
+	hlist_for_each_entry(bb, cftcp_bhash_head(cn, port), node)
+		if (bb->port == port)
+			return bb;
+	return NULL;
+}
+
+/*
+ * @port's bucket, made from *@spare (which the caller then no longer
+ * owns) or allocated if the caller has none. NULL without memory.
+ */
+static struct cftcp_bind_bucket *
+cftcp_bb_get(struct cftcp_net *cn, u16 port, struct cftcp_bind_bucket **spare)
+{
+	struct cftcp_bind_bucket *bb = cftcp_bb_find(cn, port);
+
+	if (bb)
+		return bb;
+	if (spare && *spare) {
+		bb = *spare;
+		*spare = NULL;
+	} else {
+		bb = kmalloc(sizeof(*bb), GFP_ATOMIC);
+		if (!bb)
+			return NULL;
+	}
+	INIT_HLIST_HEAD(&bb->owners);
+	bb->bound = 0;
+	bb->port = port;
+	hlist_add_head(&bb->node, cftcp_bhash_head(cn, port));
+	return bb;
+}
+
+static void cftcp_bnode_link(struct cftcp_net *cn, struct cftcp_bind_bucket *bb,
+			     struct cftcp_bnode *bn, bool bound)
+{
+	lockdep_assert_held(cftcp_port_lockp(cn, bb->port));
+	hlist_add_head(&bn->node, &bb->owners);
+	bn->bb = bb;
+	bn->bound = bound;
+	bb->bound += bound;
 	bn->linked = true;
 }
 
-static void cftcp_bnode_unlink(struct cftcp_bnode *bn)
+/* The last owner to leave frees the bucket. */
+static void cftcp_bnode_unlink(struct cftcp_net *cn, struct cftcp_bnode *bn)
 {
-	if (bn->linked) {
-		hlist_del_init(&bn->node);
-		bn->linked = false;
+	struct cftcp_bind_bucket *bb = bn->bb;
+
+	if (!bn->linked)
+		return;
+	lockdep_assert_held(cftcp_port_lockp(cn, bb->port));
+	hlist_del_init(&bn->node);
+	bb->bound -= bn->bound;
+	bn->bb = NULL;
+	bn->linked = false;
+	if (hlist_empty(&bb->owners)) {
+		hlist_del(&bb->node);
+		kfree(bb);
 	}
 }
 
@@ -383,16 +441,15 @@ static void cftcp_bnode_unlink(struct cftcp_bnode *bn)
  */
 static bool cftcp_bind_conflict(struct cftcp_net *cn, struct sock *sk,
 				__be32 addr, u16 port)
-	__must_hold(&cn->bhash_lock)
 {
+	struct cftcp_bind_bucket *bb = cftcp_bb_find(cn, port);
 	struct cftcp_bnode *bn;
 
-	lockdep_assert_held(&cn->bhash_lock);
-	hlist_for_each_entry(bn, cftcp_bhash_head(cn, port), node) {
+	if (!bb)
+		return false;
+	hlist_for_each_entry(bn, &bb->owners, node) {
 		bool reuse;
 
-		if (bn->port != port)
-			continue;
 		if (bn->addr && addr && bn->addr != addr)
 			continue;
 		if (bn->kind == CFTCP_HK_TW) {
@@ -417,11 +474,12 @@ bool cftcp_listen_port_conflict(struct sock *sk)
 {
 	struct cftcp_net *cn = cftcp_sk_net(sk);
 	struct cftcp_bnode *bn = &cftcp_sk(sk)->bnode;
+	spinlock_t *lock = cftcp_port_lockp(cn, bn->port);
 	bool clash;
 
-	spin_lock_bh(&cn->bhash_lock);
+	spin_lock_bh(lock);
 	clash = cftcp_bind_conflict(cn, sk, bn->addr, bn->port);
-	spin_unlock_bh(&cn->bhash_lock);
+	spin_unlock_bh(lock);
 	return clash;
 }
 
@@ -436,62 +494,87 @@ static void cftcp_sk_set_port(struct sock *sk, __be32 addr, u16 port)
 	cs->bnode.kind = CFTCP_HK_SOCK;
 }
 
-/* bind(): own @port (0: any free one) on @addr. */
-int cftcp_bind_port(struct sock *sk, __be32 addr, u16 port)
+/* Own (@addr, @port) unless it clashes, with *@spare for a new bucket. */
+static bool cftcp_bind_try_port(struct sock *sk, __be32 addr, u16 port,
+				struct cftcp_bind_bucket **spare)
 {
 	struct cftcp_net *cn = cftcp_sk_net(sk);
+	spinlock_t *lock = cftcp_port_lockp(cn, port);
+	struct cftcp_bind_bucket *bb;
+	bool owned = false;
+
+	spin_lock_bh(lock);
+	if (!cftcp_bind_conflict(cn, sk, addr, port)) {
+		bb = cftcp_bb_get(cn, port, spare);
+		cftcp_sk_set_port(sk, addr, port);
+		cftcp_bnode_link(cn, bb, &cftcp_sk(sk)->bnode, true);
+		owned = true;
+	}
+	spin_unlock_bh(lock);
+	return owned;
+}
+
+/* bind() or listen(): own @port (0: any free one) on @addr. */
+int cftcp_bind_port(struct sock *sk, __be32 addr, u16 port)
+{
 	struct net *net = sock_net(sk);
+	struct cftcp_bind_bucket *spare;
 	int low, high, remaining, i;
+	bool owned = false;
 	u32 offset;
 
-	spin_lock_bh(&cn->bhash_lock);
+	/* Taken by the port's first owner, else freed. */
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL);
+	if (!spare)
+		return -ENOMEM;
 	if (port) {
-		if (cftcp_bind_conflict(cn, sk, addr, port)) {
-			spin_unlock_bh(&cn->bhash_lock);
-			return -EADDRINUSE;
-		}
-		goto own;
+		owned = cftcp_bind_try_port(sk, addr, port, &spare);
+		goto out;
 	}
-
 	inet_get_local_port_range(net, &low, &high);
 	remaining = high - low + 1;
 	offset = get_random_u32_below(remaining);
-	for (i = 0; i < remaining; i++) {
+	for (i = 0; i < remaining && !owned; i++) {
 		port = low + (offset + i) % remaining;
-		if (inet_is_local_reserved_port(net, port))
-			continue;
-		if (!cftcp_bind_conflict(cn, sk, addr, port))
-			goto own;
+		if (!inet_is_local_reserved_port(net, port))
+			owned = cftcp_bind_try_port(sk, addr, port, &spare);
+		cond_resched();
 	}
-	spin_unlock_bh(&cn->bhash_lock);
-	return -EADDRINUSE;
-
-own:
-	cftcp_sk_set_port(sk, addr, port);
-	cftcp_bnode_link(cn, &cftcp_sk(sk)->bnode);
-	spin_unlock_bh(&cn->bhash_lock);
-	return 0;
+out:
+	kfree(spare);
+	return owned ? 0 : -EADDRINUSE;
 }
 
-/* An accepted connection owns its listener's port too. */
-void cftcp_bind_inherit(struct sock *child, struct sock *parent)
+/*
+ * An accepted connection owns its listener's port too. False without
+ * memory for the port's bucket, which the listener may have given up by
+ * closing (its bucket goes with its last owner).
+ */
+bool cftcp_bind_inherit(struct sock *child, struct sock *parent)
 {
+	struct cftcp_bnode *pbn = &cftcp_sk(parent)->bnode;
 	struct cftcp_net *cn = cftcp_sk_net(parent);
+	spinlock_t *lock = cftcp_port_lockp(cn, pbn->port);
+	struct cftcp_bind_bucket *bb;
 
-	cftcp_sk_set_port(child, cftcp_sk(parent)->bnode.addr,
-			  cftcp_sk(parent)->bnode.port);
-	spin_lock_bh(&cn->bhash_lock);
-	cftcp_bnode_link(cn, &cftcp_sk(child)->bnode);
-	spin_unlock_bh(&cn->bhash_lock);
+	cftcp_sk_set_port(child, pbn->addr, pbn->port);
+	spin_lock_bh(lock);
+	bb = cftcp_bb_get(cn, pbn->port, NULL);
+	if (bb)
+		cftcp_bnode_link(cn, bb, &cftcp_sk(child)->bnode, false);
+	spin_unlock_bh(lock);
+	return bb;
 }
 
 void cftcp_bind_del(struct sock *sk)
 {
 	struct cftcp_net *cn = cftcp_sk_net(sk);
+	struct cftcp_bnode *bn = &cftcp_sk(sk)->bnode;
+	spinlock_t *lock = cftcp_port_lockp(cn, bn->port);
 
-	spin_lock_bh(&cn->bhash_lock);
-	cftcp_bnode_unlink(&cftcp_sk(sk)->bnode);
-	spin_unlock_bh(&cn->bhash_lock);
+	spin_lock_bh(lock);
+	cftcp_bnode_unlink(cn, bn);
+	spin_unlock_bh(lock);
 }
 
 /*
@@ -505,42 +588,25 @@ void cftcp_bind_add_tw(struct sock *sk, struct cftcp_tw *tw)
 {
 	struct cftcp_bnode *bn = &cftcp_sk(sk)->bnode;
 	struct cftcp_net *cn = cftcp_sk_net(sk);
+	spinlock_t *lock = cftcp_port_lockp(cn, bn->port);
 
 	sock_owned_by_me(sk);
 	tw->bnode.addr = bn->addr;
 	tw->bnode.port = bn->port;
 	tw->bnode.kind = CFTCP_HK_TW;
-	spin_lock_bh(&cn->bhash_lock);
+	spin_lock_bh(lock);
 	if (bn->linked)
-		cftcp_bnode_link(cn, &tw->bnode);
-	spin_unlock_bh(&cn->bhash_lock);
+		cftcp_bnode_link(cn, bn->bb, &tw->bnode, false);
+	spin_unlock_bh(lock);
 }
 
 void cftcp_bind_del_tw(struct cftcp_tw *tw)
 {
-	spin_lock_bh(&tw->cn->bhash_lock);
-	cftcp_bnode_unlink(&tw->bnode);
-	spin_unlock_bh(&tw->cn->bhash_lock);
-}
+	spinlock_t *lock = cftcp_port_lockp(tw->cn, tw->bnode.port);
 
-/* Does anyone own @port through bind()? connect() must not take it. */
-static bool cftcp_port_bind_owned(struct cftcp_net *cn, u16 port)
-{
-	struct cftcp_bnode *bn;
-
-	hlist_for_each_entry(bn, cftcp_bhash_head(cn, port), node) {
-		struct sock *o;
-
-		if (bn->port != port)
-			continue;
-		if (bn->kind == CFTCP_HK_TW)
-			continue;
-		o = (struct sock *)container_of(bn, struct cftcp_sock, bnode);
-		if (cftcp_sk(o)->user_bound || READ_ONCE(o->sk_state) ==
-		    CFTCP_LISTEN)
-			return true;
-	}
-	return false;
+	spin_lock_bh(lock);
+	cftcp_bnode_unlink(tw->cn, &tw->bnode);
+	spin_unlock_bh(lock);
 }
 
 /*
@@ -567,31 +633,46 @@ static u64 cftcp_port_offset(const struct cftcp_net *cn,
 			    jiffies / CFTCP_PORT_SHUFFLE, &cn->port_key);
 }
 
-/* Enter the 4-tuple table with local @port; bhash_lock held. */
-static bool cftcp_connect_try_port(struct sock *sk, u16 port)
+/*
+ * Enter the 4-tuple table with local @port, unless someone owns the port
+ * through bind() or listen(), with *@spare for a new bucket.
+ */
+static bool cftcp_connect_try_port(struct sock *sk, u16 port,
+				   struct cftcp_bind_bucket **spare)
 {
 	struct cftcp_net *cn = cftcp_sk_net(sk);
+	spinlock_t *lock = cftcp_port_lockp(cn, port);
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct inet_sock *inet = &cs->inet;
+	struct cftcp_bind_bucket *bb;
+	bool owned = false;
 
-	if (inet_is_local_reserved_port(sock_net(sk), port) ||
-	    cftcp_port_bind_owned(cn, port))
+	if (inet_is_local_reserved_port(sock_net(sk), port))
 		return false;
+	spin_lock_bh(lock);
+	bb = cftcp_bb_find(cn, port);
+	if (bb && bb->bound)
+		goto out;
 	cftcp_hnode_set(&cs->hnode, inet->inet_saddr, htons(port),
 			inet->inet_daddr, inet->inet_dport, CFTCP_HK_SOCK);
 	if (!cftcp_ehash_insert(cn, &cs->hnode))
-		return false;
+		goto out;
 	sock_hold(sk);
+	bb = cftcp_bb_get(cn, port, spare);
 	cftcp_sk_set_port(sk, 0, port);
-	cftcp_bnode_link(cn, &cs->bnode);
-	return true;
+	cftcp_bnode_link(cn, bb, &cs->bnode, false);
+	owned = true;
+out:
+	spin_unlock_bh(lock);
+	return owned;
 }
 
 /*
  * connect(): enter the 4-tuple table, choosing a local port first if the
  * socket has none, from ip_local_port_range or IP_LOCAL_PORT_RANGE: those
  * of the range's low parity first, then the others, as Linux does. A
- * 4-tuple in use, TIME_WAIT included, is never taken.
+ * 4-tuple in use, TIME_WAIT included, is never taken. Each port is tried
+ * under its own lock (__inet_hash_connect()'s bucket locks).
  */
 int cftcp_connect_hash(struct sock *sk)
 {
@@ -599,6 +680,7 @@ int cftcp_connect_hash(struct sock *sk)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 	struct inet_sock *inet = &cs->inet;
 	u32 remaining, offset, index, step;
+	struct cftcp_bind_bucket *spare;
 	int low, high, port;
 	u64 port_offset;
 	u32 i;
@@ -627,24 +709,29 @@ int cftcp_connect_hash(struct sock *sk)
 	offset %= remaining;
 	offset &= ~1U;
 
-	spin_lock_bh(&cn->bhash_lock);
+	/* Taken by the port's first owner, else freed. */
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL);
+	if (!spare)
+		return -ENOMEM;
 	for (;;) {
 		port = low + offset;
 		for (i = 0; i < remaining; i += 2, port += 2) {
 			if (port >= high)
 				port -= remaining;
-			if (cftcp_connect_try_port(sk, port))
+			if (cftcp_connect_try_port(sk, port, &spare))
 				goto found;
+			if (!(i & 255))
+				cond_resched();
 		}
 		offset++;
 		if (!(offset & 1) || remaining <= 1)
 			break;
 	}
-	spin_unlock_bh(&cn->bhash_lock);
+	kfree(spare);
 	return -EADDRNOTAVAIL;
 
 found:
-	spin_unlock_bh(&cn->bhash_lock);
+	kfree(spare);
 	/* The counter moves by the ports tried, and by a random even step
 	 * when few were (RFC 6056 3.3.4's increment, Linux's max()).
 	 */
@@ -695,10 +782,18 @@ int cftcp_hash_net_init(struct cftcp_net *cn)
 		spin_lock_init(&cn->ehash_locks[i]);
 	for (i = 0; i < CFTCP_LHASH_SIZE; i++)
 		INIT_HLIST_NULLS_HEAD(&cn->lhash[i], i);
+	cn->bhash = kvmalloc_array(CFTCP_BHASH_SIZE, sizeof(*cn->bhash),
+				   GFP_KERNEL);
+	if (!cn->bhash) {
+		kvfree(cn->ehash);
+		cn->ehash = NULL;
+		return -ENOMEM;
+	}
 	for (i = 0; i < CFTCP_BHASH_SIZE; i++)
 		INIT_HLIST_HEAD(&cn->bhash[i]);
+	for (i = 0; i < CFTCP_BHASH_LOCKS; i++)
+		spin_lock_init(&cn->bhash_locks[i]);
 	spin_lock_init(&cn->lhash_lock);
-	spin_lock_init(&cn->bhash_lock);
 	get_random_bytes(&cn->isn_key, sizeof(cn->isn_key));
 	get_random_bytes(cn->cookie_key, sizeof(cn->cookie_key));
 	cn->hash_rnd = get_random_u32();
@@ -708,6 +803,8 @@ int cftcp_hash_net_init(struct cftcp_net *cn)
 
 void cftcp_hash_net_exit(struct cftcp_net *cn)
 {
+	kvfree(cn->bhash);
+	cn->bhash = NULL;
 	kvfree(cn->ehash);
 	cn->ehash = NULL;
 }

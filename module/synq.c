@@ -529,6 +529,12 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENDROPS);
 		goto drop;
 	}
+	if (!cftcp_bind_inherit(child, lsk)) {
+		cftcp_state_store(child, CFTCP_CLOSE);
+		sk_free(child);
+		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENDROPS);
+		goto drop;
+	}
 	/* Locked before it is visible: segments racing in wait for it. */
 	bh_lock_sock(child);
 	if (req->cookie)
@@ -544,6 +550,7 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 		 * cookie's is dropped, as cookie_v4_check() drops it.
 		 */
 		bh_unlock_sock(child);
+		cftcp_bind_del(child);
 		cftcp_state_store(child, CFTCP_CLOSE);
 		sk_free(child);
 		if (!req->cookie)
@@ -551,7 +558,6 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 		goto drop;
 	}
 	sock_hold(child);			/* the table's */
-	cftcp_bind_inherit(child, lsk);
 	cftcp_set_state(child, CFTCP_ESTABLISHED);
 	cftcp_init_buffer_space(child);
 	cftcp_init_ack_mss(child);
