@@ -279,8 +279,13 @@ static void cftcp_fin(struct sock *sk)
 	switch (sk->sk_state) {
 	case CFTCP_SYN_RECV:
 	case CFTCP_ESTABLISHED:
+		/* The ACK is delayed, so that the FIN or the data the reader
+		 * answers with at once carries it (Linux enters pingpong
+		 * mode here, tcp_fin()).
+		 */
 		cftcp_set_state(sk, CFTCP_CLOSE_WAIT);
-		cftcp_send_ack(sk);
+		cs->ack_pending = 1;
+		cftcp_schedule_delack(sk);
 		break;
 	case CFTCP_FIN_WAIT1:
 		/* Simultaneous close: our FIN is not acknowledged yet. */
@@ -693,7 +698,7 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		sk->sk_data_ready(sk);
 
 	if (cs->fin_rcvd)
-		return;		/* cftcp_fin() sent the ACK */
+		return;		/* cftcp_fin() sent or delayed the ACK */
 	/* More than a full-sized segment's worth of bytes since the last
 	 * ACK, so that a super-packet is acknowledged at once, but only if
 	 * the window's right edge moves on with it or the reader waits for

@@ -934,6 +934,35 @@ EOF
 	play passive_close 7015 5000
 }
 
+# The peer's FIN after data (ESTABLISHED -> CLOSE_WAIT) is acknowledged
+# late (Linux's pingpong mode, tcp_fin()), so a reader that closes on the
+# end of stream sends one segment, its FIN carrying that ACK.
+t_fin_ack_carried()
+{
+	sc_listen 8 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+accept l a -> 7066
+touch accepted
+recv a 2 all -> 2
+recv a 10 -> 0
+close a
+wait done
+state 5000 7066 -
+EOF
+	pp_accepted >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+wait accepted
+send PA seq=1001 ack=d+1 len=2
+expect A seq=d+1 ack=1003
+send FA seq=1003 ack=d+1
+expect FA seq=d+1 ack=1004
+send A seq=1004 ack=d+2
+expect-none 0.3
+touch done
+EOF
+	play fin_ack_carried 7066 5000
+}
+
 # Half close with SHUT_WR: FIN out, FIN_WAIT2 on its ACK; the peer keeps
 # sending and the data is read; writing gives EPIPE with SIGPIPE; the
 # peer's FIN then ends it in TIME_WAIT.
@@ -2149,6 +2178,7 @@ active_close|close|cftcp
 fin_wait1_finack|close|cftcp tcp
 closing|close|cftcp tcp
 passive_close|close|cftcp tcp
+fin_ack_carried|close|cftcp tcp
 shutdown_wr|close|cftcp tcp
 shutdown_rd|close|cftcp tcp
 fin_retransmit|close|cftcp tcp
