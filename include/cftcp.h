@@ -276,11 +276,10 @@ struct cftcp_bind_bucket {
 /* A local port owner: a socket or a TIME_WAIT entry. */
 struct cftcp_bnode {
 	struct hlist_node	node;	/* in bb->owners */
-	struct cftcp_bind_bucket *bb;
+	struct cftcp_bind_bucket *bb;	/* NULL while it owns no port */
 	__be32			addr;	/* bound address, 0 for any */
 	u16			port;	/* host order */
 	u8			kind;	/* enum cftcp_hkind */
-	bool			linked;
 	bool			bound;	/* by bind() or listen() */
 };
 

@@ -379,10 +379,7 @@ static struct cftcp_bind_bucket *cftcp_bb_find(struct cftcp_net *cn,
 	return NULL;
 }
 
-/*
- * @port's bucket, made from *@spare (which the caller then no longer
- * owns) or allocated if the caller has none. NULL without memory.
- */
+/* @port's bucket, or a new one made from *@spare (no longer the caller's). */
 static struct cftcp_bind_bucket *
 cftcp_bb_get(struct cftcp_net *cn, u16 port, struct cftcp_bind_bucket **spare)
 {
@@ -390,14 +387,8 @@ cftcp_bb_get(struct cftcp_net *cn, u16 port, struct cftcp_bind_bucket **spare)
 
 	if (bb)
 		return bb;
-	if (spare && *spare) {
-		bb = *spare;
-		*spare = NULL;
-	} else {
-		bb = kmalloc(sizeof(*bb), GFP_ATOMIC);
-		if (!bb)
-			return NULL;
-	}
+	bb = *spare;
+	*spare = NULL;
 	INIT_HLIST_HEAD(&bb->owners);
 	bb->bound = 0;
 	bb->port = port;
@@ -413,7 +404,6 @@ static void cftcp_bnode_link(struct cftcp_net *cn, struct cftcp_bind_bucket *bb,
 	bn->bb = bb;
 	bn->bound = bound;
 	bb->bound += bound;
-	bn->linked = true;
 }
 
 /* The last owner to leave frees the bucket. */
@@ -421,13 +411,12 @@ static void cftcp_bnode_unlink(struct cftcp_net *cn, struct cftcp_bnode *bn)
 {
 	struct cftcp_bind_bucket *bb = bn->bb;
 
-	if (!bn->linked)
+	if (!bb)
 		return;
 	lockdep_assert_held(cftcp_port_lockp(cn, bb->port));
 	hlist_del_init(&bn->node);
 	bb->bound -= bn->bound;
 	bn->bb = NULL;
-	bn->linked = false;
 	if (hlist_empty(&bb->owners)) {
 		hlist_del(&bb->node);
 		kfree(bb);
@@ -523,10 +512,12 @@ int cftcp_bind_port(struct sock *sk, __be32 addr, u16 port)
 	bool owned = false;
 	u32 offset;
 
-	/* Taken by the port's first owner, else freed. */
-	spare = kmalloc(sizeof(*spare), GFP_KERNEL);
+	/* Taken by the port's first owner, else freed. Without it, as
+	 * Linux without a bind bucket: EADDRINUSE.
+	 */
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
 	if (!spare)
-		return -ENOMEM;
+		return -EADDRINUSE;
 	if (port) {
 		owned = cftcp_bind_try_port(sk, addr, port, &spare);
 		goto out;
@@ -546,20 +537,21 @@ out:
 }
 
 /*
- * An accepted connection owns its listener's port too. False without
- * memory for the port's bucket, which the listener may have given up by
- * closing (its bucket goes with its last owner).
+ * An accepted connection owns its listener's port too: the local port of
+ * its 4-tuple, whose bucket the listener keeps while it owns the port.
+ * False if the listener has given it up meanwhile.
  */
 bool cftcp_bind_inherit(struct sock *child, struct sock *parent)
 {
-	struct cftcp_bnode *pbn = &cftcp_sk(parent)->bnode;
+	u16 port = ntohs(cftcp_sk(child)->hnode.tuple.lport);
 	struct cftcp_net *cn = cftcp_sk_net(parent);
-	spinlock_t *lock = cftcp_port_lockp(cn, pbn->port);
+	spinlock_t *lock = cftcp_port_lockp(cn, port);
 	struct cftcp_bind_bucket *bb;
 
-	cftcp_sk_set_port(child, pbn->addr, pbn->port);
+	cftcp_sk_set_port(child, READ_ONCE(cftcp_sk(parent)->bnode.addr),
+			  port);
 	spin_lock_bh(lock);
-	bb = cftcp_bb_get(cn, pbn->port, NULL);
+	bb = cftcp_bb_find(cn, port);
 	if (bb)
 		cftcp_bnode_link(cn, bb, &cftcp_sk(child)->bnode, false);
 	spin_unlock_bh(lock);
@@ -595,7 +587,7 @@ void cftcp_bind_add_tw(struct sock *sk, struct cftcp_tw *tw)
 	tw->bnode.port = bn->port;
 	tw->bnode.kind = CFTCP_HK_TW;
 	spin_lock_bh(lock);
-	if (bn->linked)
+	if (bn->bb)
 		cftcp_bnode_link(cn, bn->bb, &tw->bnode, false);
 	spin_unlock_bh(lock);
 }
@@ -710,7 +702,7 @@ int cftcp_connect_hash(struct sock *sk)
 	offset &= ~1U;
 
 	/* Taken by the port's first owner, else freed. */
-	spare = kmalloc(sizeof(*spare), GFP_KERNEL);
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
 	if (!spare)
 		return -ENOMEM;
 	for (;;) {
@@ -751,7 +743,7 @@ void cftcp_unhash(struct sock *sk)
 		cftcp_listen_unhash(sk);
 	if (cftcp_ehash_remove(cn, &cs->hnode))
 		__sock_put(sk);
-	if (cs->bnode.linked)
+	if (cs->bnode.bb)
 		cftcp_bind_del(sk);
 }
 
@@ -803,6 +795,11 @@ int cftcp_hash_net_init(struct cftcp_net *cn)
 
 void cftcp_hash_net_exit(struct cftcp_net *cn)
 {
+	int i;
+
+	/* Every owner has gone, and each bucket with its last one. */
+	for (i = 0; i < CFTCP_BHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_empty(&cn->bhash[i]));
 	kvfree(cn->bhash);
 	cn->bhash = NULL;
 	kvfree(cn->ehash);

@@ -76,7 +76,7 @@ void cftcp_set_state(struct sock *sk, int state)
 			cftcp_listen_unhash(sk);
 		if (cftcp_ehash_remove(cn, &cs->hnode))
 			__sock_put(sk);
-		if (cs->bnode.linked && !cs->user_bound) {
+		if (cs->bnode.bb && !cs->user_bound) {
 			cftcp_bind_del(sk);
 			cs->inet.inet_num = 0;
 			cs->inet.inet_sport = 0;
