@@ -68,6 +68,7 @@ CFTCP_LOG_DIR=$(dirname "$log_b") "$ROOT/scripts/vm-pair.sh" --quiet \
 	echo "bench: the two-VM measurement failed" >&2
 	exit 1
 }
+grep -a 'left out' "$log" | tr -d '\r' >&2 || true
 cat "$log" "$log_b" | tr -d '\r' | awk '
 	$1 == "BENCH" {
 		k = $3 SUBSEP $2
@@ -98,4 +99,11 @@ cat "$log" "$log_b" | tr -d '\r' | awk '
 			       mt ? mc / mt : 0
 		}
 		printf "(%d runs of each)\n", n[order[1] SUBSEP "tcp"]
+		for (i = 1; i <= nt; i++) {
+			t = order[i]
+			if (n[t SUBSEP "tcp"] != n[order[1] SUBSEP "tcp"] ||
+			    n[t SUBSEP "cftcp"] != n[order[1] SUBSEP "tcp"])
+				printf "(%s: %d runs of tcp, %d of cftcp)\n", t,
+				       n[t SUBSEP "tcp"], n[t SUBSEP "cftcp"]
+		}
 	}'

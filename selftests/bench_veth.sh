@@ -68,14 +68,16 @@ while [ $run -le "$runs" ]; do
 done
 
 # crr_tw N FAMILY RUN: CRR for $secs in namespaces of their own, the
-# client's holding N TIME_WAIT entries, counted before: its connections to
-# itself on 127.0.0.1 (netbench -m tw, two processes), all made less than
-# 55 s (of their 60) before the measurement ends.
+# client's holding N TIME_WAIT entries: its connections to itself on
+# 127.0.0.1 (netbench -m tw, two processes), counted before the
+# measurement (Linux's in /proc/net/sockstat, cftcp's in /proc/net/cftcp),
+# which must end within 58 s of the fill's start so that none of them
+# (60 s each) expires meanwhile. Where the machine is too slow for that,
+# the run is left out, said, and the table counts the runs it has.
 crr_tw()
 {
 	ta=btw-a-$$
 	tb=btw-b-$$
-	[ $2 = tcp ] && pf=tcp || pf=cftcp
 	ns_new $ta && ns_new $tb && veth_pair $ta 10.0.7.1 $tb 10.0.7.2 ||
 		{ echo "bench: namespaces for crr_tw"; return 1; }
 	client_sysctls $tb || return 1
@@ -84,16 +86,24 @@ crr_tw()
 	t0=$(date +%s)
 	ip netns exec $tb "$nb" -f $2 -c 127.0.0.1 -p 6000 -m tw -n $1 -P 2 \
 		>/dev/null || { echo "bench: $2 TIME_WAIT fill"; return 1; }
-	held=$(ip netns exec $tb awk '$4 == "06" && $2 ~ /^0100007F:/' \
-	       /proc/net/$pf | wc -l)
+	if [ $2 = tcp ]; then
+		held=$(ip netns exec $tb awk '$1 == "TCP:" { print $7 }' \
+		       /proc/net/sockstat)
+	else
+		held=$(ip netns exec $tb awk '$4 == "06"' /proc/net/cftcp |
+		       wc -l)
+	fi
 	[ "$held" -ge $1 ] ||
 		{ echo "bench: $2 holds $held of $1 TIME_WAIT entries"; return 1; }
-	[ $(($(date +%s) - t0 + secs)) -le 55 ] ||
-		{ echo "bench: $2 TIME_WAIT fill too slow for $1"; return 1; }
 	out=$(ip netns exec $tb "$nb" -f $2 -c 10.0.7.1 -p 5201 -m crr \
 	      -d "$secs") || { echo "bench: $2 crr_tw"; return 1; }
-	echo "$out" | awk -v f=$2 -v r=$3 -v t=crr_tw$(($1 / 1000))k \
-		'$1 == "RESULT" && $2 == "crr" { print "BENCH", f, t, r, $3, $4 }'
+	if [ $(($(date +%s) - t0)) -le 58 ]; then
+		echo "$out" | awk -v f=$2 -v r=$3 -v t=crr_tw$(($1 / 1000))k \
+			'$1 == "RESULT" && $2 == "crr" { print "BENCH", f, t, r, $3, $4 }'
+	else
+		echo "bench: $2 crr_tw$(($1 / 1000))k run $3 left out:" \
+		     "$(($(date +%s) - t0)) s from the fill's start"
+	fi
 	ns_del $ta
 	ns_del $tb
 	sleep 3
