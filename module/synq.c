@@ -497,6 +497,14 @@ drop:
 	return 0;
 }
 
+/* Free a child never made visible, giving up its port if it took one. */
+static void cftcp_child_discard(struct sock *child)
+{
+	cftcp_bind_del(child);
+	cftcp_state_store(child, CFTCP_CLOSE);
+	sk_free(child);
+}
+
 /*
  * The handshake of @req ended with @skb, its ACK (which may carry data or
  * a FIN): a connection socket takes the request's place in the 4-tuple
@@ -530,8 +538,7 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 		goto drop;
 	}
 	if (!cftcp_bind_inherit(child, lsk)) {
-		cftcp_state_store(child, CFTCP_CLOSE);
-		sk_free(child);
+		cftcp_child_discard(child);
 		CFTCP_INC_STATS(cn, CFTCP_MIB_LISTENDROPS);
 		goto drop;
 	}
@@ -550,9 +557,7 @@ int cftcp_req_complete(struct cftcp_req *req, struct sk_buff *skb)
 		 * cookie's is dropped, as cookie_v4_check() drops it.
 		 */
 		bh_unlock_sock(child);
-		cftcp_bind_del(child);
-		cftcp_state_store(child, CFTCP_CLOSE);
-		sk_free(child);
+		cftcp_child_discard(child);
 		if (!req->cookie)
 			return -EAGAIN;
 		goto drop;
