@@ -102,7 +102,7 @@ all_tests()
 	# random one (both printed; fuzz.sh -s SEED replays one). Last, and
 	# Linux TCP first: a kernel crash ends the VM and every test after it.
 	for f in tcp cftcp; do
-		echo "fuzz_$f|$f|fuzz.sh -f $f -T 20 -s 1 -s random"
+		echo "fuzz_$f|$f|fuzz.sh -f $f -T 10 -s 1 -s random"
 	done
 }
 
