@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bind() and connect() address checks: length, family, ports in use with
- * and without SO_REUSEADDR, non-local addresses, ephemeral ports from the
- * namespace's ip_local_port_range, EISCONN, and privileged ports without
+ * and without SO_REUSEADDR, SO_REUSEPORT (which the kernel refuses to
+ * AF_CFTCP), non-local addresses, ephemeral ports from the namespace's
+ * ip_local_port_range, EISCONN, and privileged ports without
  * CAP_NET_BIND_SERVICE.
  */
 #include <sys/socket.h>
@@ -210,6 +211,46 @@ TEST(bind_reuseaddr_one_side)
 	port = local_port(a);
 	EXPECT_EQ(-1, bind_to(b, "127.0.0.1", port));
 	EXPECT_EQ(EADDRINUSE, errno) TH_LOG("%s", strerror(errno));
+	close(a);
+	close(b);
+}
+
+/*
+ * SO_REUSEPORT: this kernel's sock_setsockopt() takes it only from AF_INET
+ * and AF_INET6 sockets (sk_is_inet()), and SOL_SOCKET never reaches the
+ * family's own setsockopt(): cftcp gets EOPNOTSUPP and keeps ports
+ * unshared; Linux TCP lets two listeners of one owner share a port.
+ */
+TEST(bind_reuseport)
+{
+	int a = sock_new(0), b = sock_new(0), one = 1, v = -1;
+	socklen_t len = sizeof(v);
+	int rc, want;
+
+	ASSERT_LE(0, a) TH_LOG("socket: %s", strerror(errno));
+	ASSERT_LE(0, b);
+	rc = setsockopt(a, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+#ifdef TEST_CFTCP
+	EXPECT_EQ(-1, rc);
+	EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("%s", strerror(errno));
+	want = 0;
+#else
+	EXPECT_EQ(0, rc) TH_LOG("%s", strerror(errno));
+	want = 1;
+#endif
+	ASSERT_EQ(0, getsockopt(a, SOL_SOCKET, SO_REUSEPORT, &v, &len));
+	EXPECT_EQ(want, v);
+	setsockopt(b, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	ASSERT_EQ(0, bind_to(a, "127.0.0.1", 0));
+	ASSERT_EQ(0, listen(a, 1));
+	rc = bind_to(b, "127.0.0.1", local_port(a));
+	if (want) {
+		EXPECT_EQ(0, rc) TH_LOG("%s", strerror(errno));
+		EXPECT_EQ(0, listen(b, 1)) TH_LOG("%s", strerror(errno));
+	} else {
+		EXPECT_EQ(-1, rc);
+		EXPECT_EQ(EADDRINUSE, errno) TH_LOG("%s", strerror(errno));
+	}
 	close(a);
 	close(b);
 }
