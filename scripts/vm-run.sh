@@ -210,9 +210,9 @@ fi
 
 # RDRAND (which TCG emulates) seeds the guest's random number generator at
 # boot, as on real machines (CONFIG_RANDOM_TRUST_CPU): without it the crng
-# stays unseeded, and every get_random_*() refill runs a full BLAKE2s
-# extraction of the input pool, a quarter of the kernel's instructions in a
-# connect/request/response/close loop.
+# stays unseeded, and while it has no credit every get_random_*() refill
+# runs a full BLAKE2s extraction of the input pool: about a fifth of the
+# kernel's instructions in a connect/request/response/close loop.
 qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand
 	-smp "$smp" -m "$memory"
 	-nographic -monitor none -serial stdio -no-reboot

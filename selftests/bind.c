@@ -225,18 +225,27 @@ TEST(bind_reuseport)
 {
 	int a = sock_new(0), b = sock_new(0), one = 1, v = -1;
 	socklen_t len = sizeof(v);
-	int rc, want;
+	int rc, want, share;
 
 	ASSERT_LE(0, a) TH_LOG("socket: %s", strerror(errno));
 	ASSERT_LE(0, b);
 	rc = setsockopt(a, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 #ifdef TEST_CFTCP
-	EXPECT_EQ(-1, rc);
-	EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("%s", strerror(errno));
-	want = 0;
+	/*
+	 * sock_setsockopt() refuses SO_REUSEPORT to sockets that are not
+	 * AF_INET/AF_INET6 since the 2025 stable backport of 5b0af621c3f6;
+	 * an older kernel stores the flag, which cftcp's bind() ignores.
+	 * Either way the port is not shared.
+	 */
+	if (rc) {
+		EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("%s", strerror(errno));
+	}
+	want = rc ? 0 : 1;
+	share = 0;
 #else
 	EXPECT_EQ(0, rc) TH_LOG("%s", strerror(errno));
 	want = 1;
+	share = 1;
 #endif
 	ASSERT_EQ(0, getsockopt(a, SOL_SOCKET, SO_REUSEPORT, &v, &len));
 	EXPECT_EQ(want, v);
@@ -244,7 +253,7 @@ TEST(bind_reuseport)
 	ASSERT_EQ(0, bind_to(a, "127.0.0.1", 0));
 	ASSERT_EQ(0, listen(a, 1));
 	rc = bind_to(b, "127.0.0.1", local_port(a));
-	if (want) {
+	if (share) {
 		EXPECT_EQ(0, rc) TH_LOG("%s", strerror(errno));
 		EXPECT_EQ(0, listen(b, 1)) TH_LOG("%s", strerror(errno));
 	} else {
