@@ -195,21 +195,35 @@ static bool cftcp_ehash_has(struct cftcp_net *cn, u32 hash,
 	return false;
 }
 
-/* Insert unless the 4-tuple is taken. The caller handles references. */
-bool cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn)
+/*
+ * Insert unless the 4-tuple is taken, with BH already off (a port lock
+ * held, or softirq). The caller handles references.
+ */
+static bool __cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn)
 {
 	u32 hash = cftcp_hnode_hash(cn, hn);
 	struct hlist_nulls_head *head = &cn->ehash[hash & cn->ehash_mask];
 	spinlock_t *lock = cftcp_ehash_lockp(cn, hash);
 	bool ok = false;
 
-	spin_lock_bh(lock);
+	DEBUG_NET_WARN_ON_ONCE(!in_softirq());
+	spin_lock(lock);
 	if (!cftcp_ehash_has(cn, hash, &hn->tuple)) {
 		hlist_nulls_add_head_rcu(&hn->node, head);
 		hn->hashed = true;
 		ok = true;
 	}
-	spin_unlock_bh(lock);
+	spin_unlock(lock);
+	return ok;
+}
+
+bool cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn)
+{
+	bool ok;
+
+	local_bh_disable();
+	ok = __cftcp_ehash_insert(cn, hn);
+	local_bh_enable();
 	return ok;
 }
 
@@ -647,7 +661,7 @@ static bool cftcp_connect_try_port(struct sock *sk, u16 port,
 		goto out;
 	cftcp_hnode_set(&cs->hnode, inet->inet_saddr, htons(port),
 			inet->inet_daddr, inet->inet_dport, CFTCP_HK_SOCK);
-	if (!cftcp_ehash_insert(cn, &cs->hnode))
+	if (!__cftcp_ehash_insert(cn, &cs->hnode))
 		goto out;
 	sock_hold(sk);
 	bb = cftcp_bb_get(cn, port, spare);
