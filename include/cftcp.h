@@ -317,6 +317,8 @@ struct cftcp_net {
 	/* RFC 5961 challenge ACKs left this second (challenge_ack_limit). */
 	u32				challenge_timestamp;
 	u32				challenge_count;
+
+	bool				egress_hooked;	/* policy.c */
 };
 
 extern unsigned int cftcp_net_id;
@@ -727,7 +729,7 @@ void cftcp_init_buffer_space(struct sock *sk);
 void cftcp_rcv_measure_reset(struct sock *sk);
 
 /* policy.c: cgroup egress programs. */
-int cftcp_policy_net_init(struct net *net);
+int cftcp_policy_sock_init(struct net *net);
 void cftcp_policy_net_exit(struct net *net);
 
 /* info.c: CFTCP_INFO. */

@@ -44,13 +44,8 @@ static int __net_init cftcp_net_init(struct net *net)
 	err = cftcp_proc_net_init(net);
 	if (err)
 		goto free_sysctl;
-	err = cftcp_policy_net_init(net);
-	if (err)
-		goto free_proc;
 	return 0;
 
-free_proc:
-	cftcp_proc_net_exit(net);
 free_sysctl:
 	cftcp_sysctl_net_exit(cn);
 free_hash:

@@ -15,10 +15,17 @@
  * the error bpf_set_retval() gave or EPERM). Bit 1, congestion notified,
  * means nothing here: there is no congestion window to reduce. A kernel
  * without netfilter has no such hook, and then no cgroup egress for us.
+ *
+ * A namespace's hook is registered by its first cftcp socket, under
+ * cftcp_policy_mutex, and stays until the namespace goes: the packets of
+ * a namespace that never used cftcp (TCP's, UDP's, forwarded ones) do not
+ * pass it. Sockets are only made in process context, which may sleep on
+ * the mutex; children of a listener find the hook of its namespace there.
  */
 #include <linux/bpf.h>
 #include <linux/bpf-cgroup.h>
 #include <linux/filter.h>
+#include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <net/sock.h>
@@ -81,17 +88,35 @@ static const struct nf_hook_ops cftcp_egress_ops = {
 	.priority	= NF_IP_PRI_LAST,
 };
 
-int cftcp_policy_net_init(struct net *net)
+static DEFINE_MUTEX(cftcp_policy_mutex);
+
+/* Before a namespace's first cftcp socket exists. */
+int cftcp_policy_sock_init(struct net *net)
 {
-	return nf_register_net_hook(net, &cftcp_egress_ops);
+	struct cftcp_net *cn = cftcp_pernet(net);
+	int err = 0;
+
+	if (READ_ONCE(cn->egress_hooked))
+		return 0;
+	mutex_lock(&cftcp_policy_mutex);
+	if (!cn->egress_hooked) {
+		err = nf_register_net_hook(net, &cftcp_egress_ops);
+		if (!err)
+			WRITE_ONCE(cn->egress_hooked, true);
+	}
+	mutex_unlock(&cftcp_policy_mutex);
+	return err;
 }
 
 void cftcp_policy_net_exit(struct net *net)
 {
-	nf_unregister_net_hook(net, &cftcp_egress_ops);
+	struct cftcp_net *cn = cftcp_pernet(net);
+
+	if (cn->egress_hooked)
+		nf_unregister_net_hook(net, &cftcp_egress_ops);
 }
 #else
-int cftcp_policy_net_init(struct net *net)
+int cftcp_policy_sock_init(struct net *net)
 {
 	return 0;
 }

@@ -113,11 +113,15 @@ static const struct proto_ops cftcp_ops;
 int cftcp_create(struct net *net, struct socket *sock, int protocol, int kern)
 {
 	struct sock *sk;
+	int err;
 
 	if (sock->type != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
 	if (protocol && protocol != IPPROTO_CFTCP && protocol != cftcp_ipproto)
 		return -EPROTONOSUPPORT;
+	err = cftcp_policy_sock_init(net);
+	if (err)
+		return err;
 
 	sock->state = SS_UNCONNECTED;
 	sock->ops = &cftcp_ops;

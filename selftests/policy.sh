@@ -17,6 +17,12 @@
 #   filter_estab  a drop-all SO_ATTACH_FILTER on an accepted socket: data
 #                 sent to it never arrives, the sender retransmits
 #   filter_listen the same filter on a listener: SYNs get no answer
+#   hook_lazy     (cftcp only) the hook that runs cgroup egress programs
+#                 on cftcp's segments is registered in a namespace by its
+#                 first cftcp socket: pings between two namespaces that
+#                 never had one pass it not once (a kprobe on
+#                 cftcp_egress_hook counts), and pass it once a socket()
+#                 was made in each
 #   rmmod_inflight  (cftcp only, needs CFTCP_KO) rmmod while the segments
 #                 of a closed connection wait in a netem qdisc (0.5 s):
 #                 it waits for them, the module loads again, the kernel
@@ -237,6 +243,48 @@ sub_filter_listen()
 	unserve filter_listen
 }
 
+sub_hook_lazy()
+{
+	if [ $fam != cftcp ]; then
+		echo "(hook_lazy: cftcp's)"
+		return 0
+	fi
+	T=/sys/kernel/tracing
+	ev=cftcp_policy_$$
+	[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null ||
+		{ fail "hook_lazy: cannot mount tracefs"; return 1; }
+	if ! echo "p:$ev cftcp_egress_hook" >>$T/kprobe_events ||
+			! echo 1 >$T/events/kprobes/$ev/enable; then
+		fail "hook_lazy: no kprobe on cftcp_egress_hook"
+		return 1
+	fi
+	hits()
+	{
+		awk -v e=$ev '$1 == e { print $2 }' $T/kprobe_profile
+	}
+	h0=$(hits)
+	ip netns exec $cns ping -q -c 3 -i 0.2 -W 1 $SRV >"$tmp/ping" 2>&1 ||
+		{ show "$tmp/ping"; fail "hook_lazy: ping"; }
+	h1=$(hits)
+	printf 'socket S\nclose S\n' >"$tmp/one"
+	for n in $sns $cns; do
+		ip netns exec $n "$SOCKCTL" -f cftcp <"$tmp/one" >"$tmp/one.out" 2>&1 ||
+			{ show "$tmp/one.out"; fail "hook_lazy: socket()"; }
+	done
+	h2=$(hits)
+	ip netns exec $cns ping -q -c 3 -i 0.2 -W 1 $SRV >"$tmp/ping" 2>&1 ||
+		{ show "$tmp/ping"; fail "hook_lazy: ping"; }
+	h3=$(hits)
+	echo 0 >$T/events/kprobes/$ev/enable
+	echo "-:$ev" >>$T/kprobe_events
+	echo "# hook hits: $h0, after 3 pings $h1, after socket() $h2, after 3 pings $h3"
+	if [ "$h1" = "$h0" ] && [ "$h3" -ge $((h2 + 6)) ]; then
+		pass "hook_lazy: the egress hook only where cftcp sockets were made"
+	else
+		fail "hook_lazy: the egress hook only where cftcp sockets were made"
+	fi
+}
+
 complaints()
 {
 	dmesg 2>/dev/null |
@@ -286,7 +334,7 @@ EOF
 	fi
 }
 
-all="skuid cgroup xfrm filter_estab filter_listen rmmod_inflight"
+all="skuid cgroup xfrm filter_estab filter_listen hook_lazy rmmod_inflight"
 for t in ${*:-$all}; do
 	echo "# $t"
 	ns_up || { fail "$t: namespaces"; ns_down; continue; }
