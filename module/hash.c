@@ -11,8 +11,9 @@
  * of the 4-tuple table, or cn->lhash_lock. The port table has one bucket
  * per local port in use, holding its owners, and is read and written
  * under the lock of that port (cn->bhash_locks[], which nests outside the
- * 4-tuple table's: see the lock order in cftcp.h). All are _bh: the
- * tables are changed from softirq too.
+ * 4-tuple table's: see the lock order in cftcp.h). All are taken with
+ * BH off, as the tables are changed from softirq too: with _bh, or plain
+ * where BH is off already (a 4-tuple bucket under a port lock).
  */
 #include <linux/jhash.h>
 #include <linux/random.h>
@@ -196,8 +197,8 @@ static bool cftcp_ehash_has(struct cftcp_net *cn, u32 hash,
 }
 
 /*
- * Insert unless the 4-tuple is taken, with BH already off (a port lock
- * held, or softirq). The caller handles references.
+ * Insert unless the 4-tuple is taken, with BH already off (connect()'s
+ * port scan, under the port's lock). The caller handles references.
  */
 static bool __cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn)
 {
@@ -206,7 +207,7 @@ static bool __cftcp_ehash_insert(struct cftcp_net *cn, struct cftcp_hnode *hn)
 	spinlock_t *lock = cftcp_ehash_lockp(cn, hash);
 	bool ok = false;
 
-	DEBUG_NET_WARN_ON_ONCE(!in_softirq());
+	lockdep_assert_in_softirq();
 	spin_lock(lock);
 	if (!cftcp_ehash_has(cn, hash, &hn->tuple)) {
 		hlist_nulls_add_head_rcu(&hn->node, head);
