@@ -86,13 +86,19 @@ crr_tw()
 	t0=$(date +%s)
 	ip netns exec $tb "$nb" -f $2 -c 127.0.0.1 -p 6000 -m tw -n $1 -P 2 \
 		>/dev/null || { echo "bench: $2 TIME_WAIT fill"; return 1; }
-	if [ $2 = tcp ]; then
-		held=$(ip netns exec $tb awk '$1 == "TCP:" { print $7 }' \
-		       /proc/net/sockstat)
-	else
-		held=$(ip netns exec $tb awk '$4 == "06"' /proc/net/cftcp |
-		       wc -l)
-	fi
+	# close() returns before the FIN exchange ends; a segment that
+	# waits for its retransmission holds a connection back a while
+	for i in 1 2 3 4 5; do
+		if [ $2 = tcp ]; then
+			held=$(ip netns exec $tb awk '$1 == "TCP:" { print $7 }' \
+			       /proc/net/sockstat)
+		else
+			held=$(ip netns exec $tb awk '$4 == "06"' \
+			       /proc/net/cftcp | wc -l)
+		fi
+		[ "$held" -ge $1 ] && break
+		sleep 1
+	done
 	[ "$held" -ge $1 ] ||
 		{ echo "bench: $2 holds $held of $1 TIME_WAIT entries"; return 1; }
 	out=$(ip netns exec $tb "$nb" -f $2 -c 10.0.7.1 -p 5201 -m crr \
