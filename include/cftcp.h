@@ -102,6 +102,9 @@ struct cftcphdr {
 /* Room for our header with options, IPv4 and the link layer. */
 #define CFTCP_MAX_HEADER	L1_CACHE_ALIGN(MAX_HEADER + 20 + 60)
 #define CFTCP_MAX_WINDOW	65535U
+/* Delayed ACKs (Linux's TCP_ATO_MIN, TCP_MAX_QUICKACKS). */
+#define CFTCP_DELACK_TIME	(HZ / 25)
+#define CFTCP_QUICKACKS		16
 /* gso_type of super-packets: no NIC advertises it (output.c). */
 #define CFTCP_GSO_TYPE		(SKB_GSO_SCTP | SKB_GSO_TCP_ECN)
 
@@ -426,7 +429,10 @@ struct cftcp_sock {
 
 	/* Delayed ACK. */
 	u8	ack_pending;	/* data received since the last ACK */
-	u8	quickack;
+	u8	quickack;	/* data segments still ACKed at once */
+	u8	pingpong:1,	/* interactive: ACKs wait for the answer */
+		data_rcvd:1;	/* lrcvtime is set */
+	unsigned long	lrcvtime;	/* jiffies of the last data received */
 	u16	ack_mss;	/* the peer's segment size, as seen */
 	u16	last_seg_size;	/* payload of the last data segment */
 
@@ -638,6 +644,7 @@ void cftcp_arm_rtx(struct sock *sk, unsigned long when);
 void cftcp_rearm_rtx(struct sock *sk);
 void cftcp_stop_rtx(struct sock *sk);
 void cftcp_schedule_delack(struct sock *sk);
+void cftcp_data_sent(struct sock *sk);
 void cftcp_reset_keepalive(struct sock *sk);
 void cftcp_arm_fin_wait2(struct sock *sk, unsigned long timeo);
 void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies);

@@ -284,6 +284,7 @@ static void cftcp_fin(struct sock *sk)
 		 * mode here, tcp_fin()).
 		 */
 		cftcp_set_state(sk, CFTCP_CLOSE_WAIT);
+		cs->pingpong = 1;
 		cs->ack_pending = 1;
 		cftcp_schedule_delack(sk);
 		break;
@@ -596,6 +597,9 @@ void cftcp_init_ack_mss(struct sock *sk)
 
 	cs->ack_mss = clamp_t(u32, mss, CFTCP_MIN_MSS, CFTCP_DEFAULT_MSS);
 	cs->last_seg_size = 0;
+	cs->quickack = 0;
+	cs->pingpong = 0;
+	cs->data_rcvd = 0;
 }
 
 static void cftcp_measure_ack_mss(struct sock *sk, const struct sk_buff *skb)
@@ -619,9 +623,11 @@ static void cftcp_measure_ack_mss(struct sock *sk, const struct sk_buff *skb)
  * be held for later processing" only within the window); in-order data at
  * a zero window is dropped and answered with an ACK. Out-of-order data is
  * kept while memory allows and answered with an immediate duplicate ACK;
- * in-order data is acknowledged at once during quickack, when it fills a
- * hole, or after more than a full-sized segment if the window moves on;
- * else by the reader's next read or the delayed ACK timer.
+ * in-order data is acknowledged at once during quickack (the first
+ * CFTCP_QUICKACKS segments, unless the connection is interactive:
+ * cftcp_data_sent()), when it fills a hole, or after more than a
+ * full-sized segment if the window moves on; else by the data we send,
+ * the reader's next read or the delayed ACK timer.
  */
 void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
@@ -632,8 +638,13 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	bool filled_hole;
 
 	cb->flags &= ~CFTCP_FLAG_SYN;
-	if (skb->len)
+	if (skb->len) {
 		cftcp_measure_ack_mss(sk, skb);
+		if (!cs->data_rcvd)	/* the first data: quickack begins */
+			cs->quickack = CFTCP_QUICKACKS;
+		cs->lrcvtime = jiffies;
+		cs->data_rcvd = 1;
+	}
 	if (!seq_after(cb->end_seq, cs->rcv_nxt)) {
 		/* All old: the ACK of it was lost. */
 		kfree_skb(skb);
@@ -706,12 +717,10 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	 * (cftcp_cleanup_rbuf()) or the delayed ACK timer sends it.
 	 */
 	cs->ack_pending = 1;
-	if (filled_hole || cs->quickack ||
+	if (filled_hole || (cs->quickack && !cs->pingpong) ||
 	    (cs->rcv_nxt - cs->rcv_wup > cs->ack_mss &&
 	     (cs->rcv_nxt - cs->copied_seq < READ_ONCE(sk->sk_rcvlowat) ||
 	      cftcp_window_advances(sk)))) {
-		if (cs->quickack)
-			cs->quickack--;
 		/* Data that can go now carries the ACK. */
 		cftcp_push(sk);
 		if (cs->ack_pending)

@@ -228,9 +228,16 @@ u32 cftcp_select_window(struct sock *sk)
  * deleted on every exchange; an ACK owed later may then go out earlier
  * than 40 ms, never later.
  */
-static void cftcp_ack_sent(struct sock *sk)
+/*
+ * Each segment that carries an ACK uses up a quickack (Linux's
+ * tcp_dec_quickack_mode()), whether it went at once or rode on data.
+ */
+static void cftcp_ack_sent(struct sock *sk, u32 segs)
 {
-	cftcp_sk(sk)->ack_pending = 0;
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->ack_pending = 0;
+	cs->quickack -= min_t(u32, cs->quickack, segs);
 }
 
 /*
@@ -321,13 +328,15 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 				       inet->inet_daddr);
 	}
 
+	if (skb->len > CFTCP_HDR_LEN + optlen)
+		cftcp_data_sent(sk);
 	/* Segments, as Linux counts tcp_skb_pcount(). */
 	cs->segs_out += segs;
 	CFTCP_ADD_STATS(cftcp_sk_net(sk), CFTCP_MIB_OUTSEGS, segs);
 	if (flags & CFTCP_FLAG_RST)
 		CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_OUTRSTS);
 	if (flags & CFTCP_FLAG_ACK)
-		cftcp_ack_sent(sk);
+		cftcp_ack_sent(sk, segs);
 
 	skb->priority = sk->sk_priority;
 	skb->mark = sk->sk_mark;

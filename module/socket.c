@@ -87,7 +87,6 @@ static void cftcp_init_sock_fields(struct sock *sk)
 	cs->ooo_queue = RB_ROOT;
 	cs->rcv_mss = CFTCP_DEFAULT_MSS;
 	cs->mss = CFTCP_DEFAULT_MSS;
-	cs->quickack = 16;
 	cs->ack_mss = CFTCP_DEFAULT_MSS;
 	cftcp_init_timers(sk);
 	cftcp_init_xmit(sk);

@@ -299,7 +299,23 @@ void cftcp_schedule_delack(struct sock *sk)
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
 	if (!timer_pending(&cs->delack_timer))
-		sk_reset_timer(sk, &cs->delack_timer, jiffies + HZ / 25);
+		sk_reset_timer(sk, &cs->delack_timer,
+			       jiffies + CFTCP_DELACK_TIME);
+}
+
+/*
+ * Data sent within the delayed-ACK time of data received makes the
+ * connection interactive (Linux's pingpong mode, tcp_event_data_sent()):
+ * the ACK of what arrives next waits for the answer instead of going at
+ * once during quickack. A delayed ACK the timer has to send alone ends it.
+ */
+void cftcp_data_sent(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	if (cs->data_rcvd &&
+	    time_before(jiffies, cs->lrcvtime + CFTCP_DELACK_TIME))
+		cs->pingpong = 1;
 }
 
 static void cftcp_delack_timer_fn(struct timer_list *t)
@@ -311,8 +327,10 @@ static void cftcp_delack_timer_fn(struct timer_list *t)
 	if (sock_owned_by_user(sk))
 		sk_reset_timer(sk, &cs->delack_timer,
 			       jiffies + CFTCP_TIMER_RETRY);
-	else if (cs->ack_pending && !timer_pending(t))
+	else if (cs->ack_pending && !timer_pending(t)) {
+		cs->pingpong = 0;
 		cftcp_send_ack(sk);
+	}
 	bh_unlock_sock(sk);
 	sock_put(sk);
 }

@@ -368,6 +368,39 @@ FIXTURE_TEARDOWN(pair)
 		close(self->s);
 }
 
+/*
+ * Delayed ACKs in request/response (Linux's pingpong mode): the first
+ * data each end receives is acknowledged at once (quickack), but once an
+ * end answered within the delayed-ACK time of receiving, the ACK of each
+ * request or response rides on the answer. Twenty 1-byte exchanges: each
+ * end sends its twenty segments of data and the ACK of the first data it
+ * received; a pure ACK more per end is allowed for a scheduling hiccup of
+ * over 40 ms, where the delayed ACK goes alone.
+ */
+TEST_F(pair, request_response_acks)
+{
+	struct conn_info c0, s0, c1, s1;
+	char b = 'q';
+	int i;
+
+	ASSERT_EQ(0, get_info(self->c, &c0));
+	ASSERT_EQ(0, get_info(self->s, &s0));
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(1, send(self->c, &b, 1, 0));
+		ASSERT_EQ(1, recv(self->s, &b, 1, 0));
+		ASSERT_EQ(1, send(self->s, &b, 1, 0));
+		ASSERT_EQ(1, recv(self->c, &b, 1, 0));
+	}
+	ASSERT_EQ(0, get_info(self->c, &c1));
+	ASSERT_EQ(0, get_info(self->s, &s1));
+	TH_LOG("segments out: client %llu, server %llu",
+	       c1.segs_out - c0.segs_out, s1.segs_out - s0.segs_out);
+	EXPECT_LE(c1.segs_out - c0.segs_out, 20 + 1 + 1);
+	EXPECT_LE(s1.segs_out - s0.segs_out, 20 + 1 + 1);
+	EXPECT_GE(c1.segs_out - c0.segs_out, 20);
+	EXPECT_GE(s1.segs_out - s0.segs_out, 20);
+}
+
 /* MSG_PEEK leaves the data queued; FIONREAD and SIOCINQ count it. */
 TEST_F(pair, peek_and_inq)
 {
