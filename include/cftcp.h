@@ -431,8 +431,10 @@ struct cftcp_sock {
 	u8	ack_pending;	/* data received since the last ACK */
 	u8	quickack;	/* data segments still ACKed at once */
 	u8	pingpong:1,	/* interactive: ACKs wait for the answer */
-		data_rcvd:1;	/* lrcvtime is set */
+		data_rcvd:1,	/* lrcvtime is set */
+		delack_set:1;	/* delack_due is that of the ACK owed */
 	unsigned long	lrcvtime;	/* jiffies of the last data received */
+	unsigned long	delack_due;	/* when the ACK owed must go */
 	u16	ack_mss;	/* the peer's segment size, as seen */
 	u16	last_seg_size;	/* payload of the last data segment */
 
@@ -645,6 +647,8 @@ void cftcp_rearm_rtx(struct sock *sk);
 void cftcp_stop_rtx(struct sock *sk);
 void cftcp_schedule_delack(struct sock *sk);
 void cftcp_data_sent(struct sock *sk);
+void cftcp_data_rcvd(struct sock *sk);
+void cftcp_enter_quickack(struct sock *sk);
 void cftcp_reset_keepalive(struct sock *sk);
 void cftcp_arm_fin_wait2(struct sock *sk, unsigned long timeo);
 void cftcp_rtt_sample(struct sock *sk, u32 rtt_jiffies);

@@ -600,6 +600,7 @@ void cftcp_init_ack_mss(struct sock *sk)
 	cs->quickack = 0;
 	cs->pingpong = 0;
 	cs->data_rcvd = 0;
+	cs->delack_set = 0;
 }
 
 static void cftcp_measure_ack_mss(struct sock *sk, const struct sk_buff *skb)
@@ -638,16 +639,12 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	bool filled_hole;
 
 	cb->flags &= ~CFTCP_FLAG_SYN;
-	if (skb->len) {
+	if (skb->len)
 		cftcp_measure_ack_mss(sk, skb);
-		if (!cs->data_rcvd)	/* the first data: quickack begins */
-			cs->quickack = CFTCP_QUICKACKS;
-		cs->lrcvtime = jiffies;
-		cs->data_rcvd = 1;
-	}
 	if (!seq_after(cb->end_seq, cs->rcv_nxt)) {
 		/* All old: the ACK of it was lost. */
 		kfree_skb(skb);
+		cftcp_enter_quickack(sk);
 		cftcp_send_ack(sk);
 		return;
 	}
@@ -658,6 +655,7 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 				    CFTCP_MIB_OUTOFWINDOW :
 				    CFTCP_MIB_ZEROWINDOWDROP);
 		kfree_skb(skb);
+		cftcp_enter_quickack(sk);
 		cftcp_send_ack(sk);
 		return;
 	}
@@ -698,6 +696,8 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		/* An empty queue always takes what the window allowed. */
 		sk_rmem_schedule(sk, skb, skb->truesize);
 
+	if (skb->len)
+		cftcp_data_rcvd(sk);
 	if (!cftcp_queue_in_order(sk, skb, false))
 		kfree_skb(skb);
 	cftcp_rcv_rtt_measure(sk);

@@ -229,15 +229,18 @@ u32 cftcp_select_window(struct sock *sk)
  * than 40 ms, never later.
  */
 /*
- * Each segment that carries an ACK uses up a quickack (Linux's
- * tcp_dec_quickack_mode()), whether it went at once or rode on data.
+ * A segment that acknowledges data owed an ACK uses up a quickack
+ * (Linux's tcp_dec_quickack_mode()), whether it went at once or rode on
+ * data.
  */
-static void cftcp_ack_sent(struct sock *sk, u32 segs)
+static void cftcp_ack_sent(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
+	if (cs->ack_pending && cs->quickack)
+		cs->quickack--;
 	cs->ack_pending = 0;
-	cs->quickack -= min_t(u32, cs->quickack, segs);
+	cs->delack_set = 0;
 }
 
 /*
@@ -336,7 +339,7 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	if (flags & CFTCP_FLAG_RST)
 		CFTCP_INC_STATS(cftcp_sk_net(sk), CFTCP_MIB_OUTRSTS);
 	if (flags & CFTCP_FLAG_ACK)
-		cftcp_ack_sent(sk, segs);
+		cftcp_ack_sent(sk);
 
 	skb->priority = sk->sk_priority;
 	skb->mark = sk->sk_mark;

@@ -68,11 +68,14 @@ static int cftcp_cgroup_egress(struct sock *sk, struct sk_buff *skb)
 static unsigned int cftcp_egress_hook(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
-	struct sock *sk = skb->sk;
+	struct sock *sk = state->sk;
 	int err;
 
+	/* As BPF_CGROUP_RUN_PROG_INET_EGRESS(): the skb of the socket that
+	 * sends it, not one a tunnel carries on (whose sk is NULL here).
+	 */
 	if (!cgroup_bpf_enabled(CGROUP_INET_EGRESS) || !sk ||
-	    !sk_fullsock(sk) || sk->sk_prot != &cftcp_prot)
+	    sk != skb->sk || !sk_fullsock(sk) || sk->sk_prot != &cftcp_prot)
 		return NF_ACCEPT;
 	err = cftcp_cgroup_egress(sk, skb);
 	if (!err)

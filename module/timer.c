@@ -293,29 +293,57 @@ static void cftcp_rtx_timer_fn(struct timer_list *t)
 	sock_put(sk);
 }
 
-/* Delayed ACK: at most 40 ms after data that did not get an ACK at once. */
+/*
+ * Delayed ACK: at most 40 ms after the first data the ACK owed covers. A
+ * timer still pending for an ACK that has gone since is left to run out
+ * (no del_timer per ACK sent) and then waits for the due time of this one.
+ */
 void cftcp_schedule_delack(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
+	if (!cs->delack_set) {
+		cs->delack_due = jiffies + CFTCP_DELACK_TIME;
+		cs->delack_set = 1;
+	}
 	if (!timer_pending(&cs->delack_timer))
-		sk_reset_timer(sk, &cs->delack_timer,
-			       jiffies + CFTCP_DELACK_TIME);
+		sk_reset_timer(sk, &cs->delack_timer, cs->delack_due);
 }
 
 /*
- * Data sent within the delayed-ACK time of data received makes the
- * connection interactive (Linux's pingpong mode, tcp_event_data_sent()):
- * the ACK of what arrives next waits for the answer instead of going at
- * once during quickack. A delayed ACK the timer has to send alone ends it.
+ * Quickack: the first CFTCP_QUICKACKS ACKs after the first data received
+ * go at once (Linux's tcp_event_data_recv(), which also gives them again
+ * after a silence longer than the RTO; cftcp does not). Data
+ * sent within the delayed-ACK time of data received makes the connection
+ * interactive (pingpong, tcp_event_data_sent()): the ACK of what arrives
+ * next then waits for the answer. A delayed ACK the timer has to send
+ * alone ends it, and so do old, out-of-window and zero-window data, whose
+ * ACK was lost or is wanted (tcp_enter_quickack_mode()).
  */
+void cftcp_data_rcvd(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	if (!cs->data_rcvd)
+		cs->quickack = CFTCP_QUICKACKS;
+	cs->lrcvtime = jiffies;
+	cs->data_rcvd = 1;
+}
+
 void cftcp_data_sent(struct sock *sk)
 {
 	struct cftcp_sock *cs = cftcp_sk(sk);
 
-	if (cs->data_rcvd &&
-	    time_before(jiffies, cs->lrcvtime + CFTCP_DELACK_TIME))
+	if (cs->data_rcvd && jiffies - cs->lrcvtime < CFTCP_DELACK_TIME)
 		cs->pingpong = 1;
+}
+
+void cftcp_enter_quickack(struct sock *sk)
+{
+	struct cftcp_sock *cs = cftcp_sk(sk);
+
+	cs->quickack = max_t(u8, cs->quickack, CFTCP_QUICKACKS);
+	cs->pingpong = 0;
 }
 
 static void cftcp_delack_timer_fn(struct timer_list *t)
@@ -324,12 +352,16 @@ static void cftcp_delack_timer_fn(struct timer_list *t)
 	struct sock *sk = (struct sock *)cs;
 
 	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk))
+	if (sock_owned_by_user(sk)) {
 		sk_reset_timer(sk, &cs->delack_timer,
 			       jiffies + CFTCP_TIMER_RETRY);
-	else if (cs->ack_pending && !timer_pending(t)) {
-		cs->pingpong = 0;
-		cftcp_send_ack(sk);
+	} else if (cs->ack_pending && !timer_pending(t)) {
+		if (cs->delack_set && time_before(jiffies, cs->delack_due)) {
+			sk_reset_timer(sk, t, cs->delack_due);
+		} else {
+			cs->pingpong = 0;
+			cftcp_send_ack(sk);
+		}
 	}
 	bh_unlock_sock(sk);
 	sock_put(sk);
@@ -442,6 +474,7 @@ void cftcp_clear_timers(struct sock *sk)
 	sock_owned_by_me(sk);
 	cs->rtx_mode = CFTCP_RTX_NONE;
 	cs->ack_pending = 0;
+	cs->delack_set = 0;
 	sk_stop_timer(sk, &cs->rtx_timer);
 	sk_stop_timer(sk, &cs->delack_timer);
 	sk_stop_timer(sk, &cs->keepalive_timer);

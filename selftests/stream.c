@@ -401,6 +401,31 @@ TEST_F(pair, request_response_acks)
 	EXPECT_GE(s1.segs_out - s0.segs_out, 20);
 }
 
+/*
+ * The same with a server that thinks 20 ms before each answer: the
+ * delayed-ACK timer of one request must not fire early for the next one
+ * (40 ms after the first data the ACK owed covers, not after the previous
+ * request), so each request's ACK still rides on its answer.
+ */
+TEST_F(pair, request_response_think_time)
+{
+	struct conn_info s0, s1;
+	char b = 'q';
+	int i;
+
+	ASSERT_EQ(0, get_info(self->s, &s0));
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(1, send(self->c, &b, 1, 0));
+		ASSERT_EQ(1, recv(self->s, &b, 1, 0));
+		msleep(20);
+		ASSERT_EQ(1, send(self->s, &b, 1, 0));
+		ASSERT_EQ(1, recv(self->c, &b, 1, 0));
+	}
+	ASSERT_EQ(0, get_info(self->s, &s1));
+	TH_LOG("server segments out: %llu", s1.segs_out - s0.segs_out);
+	EXPECT_LE(s1.segs_out - s0.segs_out, 20 + 1 + 2);
+}
+
 /* MSG_PEEK leaves the data queued; FIONREAD and SIOCINQ count it. */
 TEST_F(pair, peek_and_inq)
 {
