@@ -19,10 +19,11 @@
 #   filter_listen the same filter on a listener: SYNs get no answer
 #   hook_lazy     (cftcp only) the hook that runs cgroup egress programs
 #                 on cftcp's segments is registered in a namespace by its
-#                 first cftcp socket: pings between two namespaces that
-#                 never had one pass it not once (a kprobe on
-#                 cftcp_egress_hook counts), and pass it once a socket()
-#                 was made in each
+#                 first cftcp socket: 30 pings between two namespaces
+#                 that never had one pass it not once (a kprobe on
+#                 cftcp_egress_hook counts, in all namespaces: fewer than
+#                 10 calls), and each ping and reply passes it once a
+#                 socket() was made in each
 #   rmmod_inflight  (cftcp only, needs CFTCP_KO) rmmod while the segments
 #                 of a closed connection wait in a netem qdisc (0.5 s):
 #                 it waits for them, the module loads again, the kernel
@@ -249,6 +250,11 @@ sub_hook_lazy()
 		echo "(hook_lazy: cftcp's)"
 		return 0
 	fi
+	if ! grep -q ' cftcp_egress_hook' /proc/kallsyms; then
+		# policy.c builds no hook without netfilter and cgroup BPF
+		echo "SKIP: hook_lazy: a kernel without netfilter or cgroup BPF"
+		return 0
+	fi
 	T=/sys/kernel/tracing
 	ev=cftcp_policy_$$
 	[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null ||
@@ -263,7 +269,7 @@ sub_hook_lazy()
 		awk -v e=$ev '$1 == e { print $2 }' $T/kprobe_profile
 	}
 	h0=$(hits)
-	ip netns exec $cns ping -q -c 3 -i 0.2 -W 1 $SRV >"$tmp/ping" 2>&1 ||
+	ip netns exec $cns ping -q -c 30 -i 0.05 -W 1 $SRV >"$tmp/ping" 2>&1 ||
 		{ show "$tmp/ping"; fail "hook_lazy: ping"; }
 	h1=$(hits)
 	printf 'socket S\nclose S\n' >"$tmp/one"
@@ -272,13 +278,15 @@ sub_hook_lazy()
 			{ show "$tmp/one.out"; fail "hook_lazy: socket()"; }
 	done
 	h2=$(hits)
-	ip netns exec $cns ping -q -c 3 -i 0.2 -W 1 $SRV >"$tmp/ping" 2>&1 ||
+	ip netns exec $cns ping -q -c 30 -i 0.05 -W 1 $SRV >"$tmp/ping" 2>&1 ||
 		{ show "$tmp/ping"; fail "hook_lazy: ping"; }
 	h3=$(hits)
 	echo 0 >$T/events/kprobes/$ev/enable
 	echo "-:$ev" >>$T/kprobe_events
-	echo "# hook hits: $h0, after 3 pings $h1, after socket() $h2, after 3 pings $h3"
-	if [ "$h1" = "$h0" ] && [ "$h3" -ge $((h2 + 6)) ]; then
+	echo "# hook hits: $h0, after 30 pings $h1, after socket() $h2, after 30 pings $h3"
+	# The kprobe counts in every namespace: a socket of an earlier test
+	# whose namespace is still being torn down may add a few.
+	if [ $((h1 - h0)) -lt 10 ] && [ "$h3" -ge $((h2 + 60)) ]; then
 		pass "hook_lazy: the egress hook only where cftcp sockets were made"
 	else
 		fail "hook_lazy: the egress hook only where cftcp sockets were made"
@@ -334,7 +342,7 @@ EOF
 	fi
 }
 
-all="skuid cgroup xfrm filter_estab filter_listen hook_lazy rmmod_inflight"
+all="hook_lazy skuid cgroup xfrm filter_estab filter_listen rmmod_inflight"
 for t in ${*:-$all}; do
 	echo "# $t"
 	ns_up || { fail "$t: namespaces"; ns_down; continue; }
