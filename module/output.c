@@ -224,14 +224,10 @@ u32 cftcp_select_window(struct sock *sk)
 
 /*
  * An ACK went out: no delayed ACK is owed. Its timer, if pending, is left
- * to fire into nothing (the handler checks ack_pending) rather than
- * deleted on every exchange; an ACK owed later may then go out earlier
- * than 40 ms, never later.
- */
-/*
- * A segment that acknowledges data owed an ACK uses up a quickack
- * (Linux's tcp_dec_quickack_mode()), whether it went at once or rode on
- * data.
+ * to fire into nothing or to wait for the due time of the next ACK owed
+ * (cftcp_schedule_delack()) rather than deleted on every exchange. A
+ * segment that acknowledges data owed an ACK uses up a quickack (Linux's
+ * tcp_dec_quickack_mode()), whether it went at once or rode on data.
  */
 static void cftcp_ack_sent(struct sock *sk)
 {
@@ -363,8 +359,12 @@ static void cftcp_send_control(struct sock *sk, u32 seq, u8 flags, gfp_t gfp)
 	skb = alloc_skb(CFTCP_MAX_HEADER, gfp);
 	if (!skb) {
 		if (!(flags & CFTCP_FLAG_RST)) {
-			/* Try again soon: an ACK must not be lost here. */
-			cftcp_sk(sk)->ack_pending = 1;
+			/* Try again in a while: an ACK must not be lost. */
+			struct cftcp_sock *cs = cftcp_sk(sk);
+
+			cs->ack_pending = 1;
+			cs->delack_due = jiffies + CFTCP_DELACK_TIME;
+			cs->delack_set = 1;
 			cftcp_schedule_delack(sk);
 		}
 		return;

@@ -71,8 +71,9 @@ static unsigned int cftcp_egress_hook(void *priv, struct sk_buff *skb,
 	struct sock *sk = state->sk;
 	int err;
 
-	/* As BPF_CGROUP_RUN_PROG_INET_EGRESS(): the skb of the socket that
-	 * sends it, not one a tunnel carries on (whose sk is NULL here).
+	/* As BPF_CGROUP_RUN_PROG_INET_EGRESS(): only the skb of the socket
+	 * that sends it, not one a tunnel carries on (whose output names no
+	 * socket, or the tunnel's own).
 	 */
 	if (!cgroup_bpf_enabled(CGROUP_INET_EGRESS) || !sk ||
 	    sk != skb->sk || !sk_fullsock(sk) || sk->sk_prot != &cftcp_prot)
