@@ -359,12 +359,11 @@ static void cftcp_send_control(struct sock *sk, u32 seq, u8 flags, gfp_t gfp)
 	skb = alloc_skb(CFTCP_MAX_HEADER, gfp);
 	if (!skb) {
 		if (!(flags & CFTCP_FLAG_RST)) {
-			/* Try again in a while: an ACK must not be lost. */
-			struct cftcp_sock *cs = cftcp_sk(sk);
-
-			cs->ack_pending = 1;
-			cs->delack_due = jiffies + CFTCP_DELACK_TIME;
-			cs->delack_set = 1;
+			/* Try again in a while: an ACK must not be lost. A
+			 * new due time, not the one that has just passed.
+			 */
+			cftcp_sk(sk)->ack_pending = 1;
+			cftcp_sk(sk)->delack_set = 0;
 			cftcp_schedule_delack(sk);
 		}
 		return;
