@@ -745,12 +745,14 @@ int cftcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
  */
 void cftcp_trim_acked(struct sock *sk, struct sk_buff *skb, u32 len)
 {
-	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	struct skb_shared_info *shinfo;
 	u32 eat, head;
 	int i, k;
 
 	if (!len || len > skb->len || cftcp_unshare(skb))
 		return;
+	/* Only now: unsharing gave the skb a fragment array of its own. */
+	shinfo = skb_shinfo(skb);
 	CFTCP_SKB_CB(skb)->seq += len;
 	head = min_t(u32, len, skb_headlen(skb));
 	__skb_pull(skb, head);

@@ -24,7 +24,9 @@
  *   drain SECS [ack=E] [win=E] read this connection's segments until none
  *                             came for SECS; the last one must match
  *   expect FLAGS [seq=E] [ack=E] [win=E] [len=N] [mss=N] [ws=N]
- *          [timeout=SECS] [mingap=SECS] [maxgap=SECS]
+ *          [data=E] [timeout=SECS] [mingap=SECS] [maxgap=SECS]
+ *                             data=E: the payload is bytes E, E+1, ...
+ *                             of sockctl's stream, 'A'+(E+i)%26
  *   expect-none SECS          no segment of this connection for SECS
  *   skip FLAGS [timeout=SECS] ignore segments until one with FLAGS
  *   set NAME=E                remember a value
@@ -82,6 +84,7 @@ struct seg {
 	uint16_t sport, dport;	/* the DUT's, as sent */
 	uint8_t flags;
 	int mss, ws;		/* -1: absent */
+	int pat;		/* payload is 'A'+(pat+i)%26; -1: not so */
 	double t;		/* when it came */
 };
 
@@ -456,6 +459,13 @@ static int read_seg(double timeout, struct seg *s)
 	s->len = tlen - doff;
 	s->mss = -1;
 	s->ws = -1;
+	s->pat = -1;
+	if (tlen > doff && th[doff] >= 'A' && th[doff] <= 'Z') {
+		s->pat = th[doff] - 'A';
+		for (i = doff; i < tlen && s->pat >= 0; i++)
+			if (th[i] != 'A' + (s->pat + i - doff) % 26)
+				s->pat = -1;
+	}
 	for (i = 20; i < doff;) {
 		if (th[i] == 0)
 			break;
@@ -562,6 +572,11 @@ static void do_expect(char **argv, int argc)
 		check_field("mss", s.mss, v, &s);
 	if ((v = arg_val(argv, argc, "ws")))
 		check_field("ws", s.ws, v, &s);
+	if ((v = arg_val(argv, argc, "data")) &&
+	    s.pat != (int)(eval(v) % 26)) {
+		print_seg("pktpeer: got", &s);
+		fail("the payload is not the stream's bytes from %s", v);
+	}
 	if ((v = arg_val(argv, argc, "mingap")) && gap < atof(v)) {
 		print_seg("pktpeer: got", &s);
 		fail("came too early after the previous one (min %s s)", v);

@@ -2156,6 +2156,35 @@ EOF
 	play window_update_small_buf 7060 6060
 }
 
+# An ACK that covers part of a segment whose copy still waits in a qdisc
+# (netem holds the DUT's segments 300 ms): the sender drops the acked
+# bytes from its own copy only. The first copy leaves whole, with the
+# stream's first 1460 bytes, and the retransmission carries bytes 500 on,
+# numbered so (Linux's tcp_trim_head() unclones first).
+t_ack_inflight()
+{
+	ip netns exec $dns tc qdisc add dev vd root netem delay 300ms ||
+		{ fail "ack_inflight: netem on vd"; return 1; }
+	sc_connect 6061 7061 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait established
+send c 1460 -> 1460
+touch sent
+wait done 10
+EOF
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+touch established
+wait sent
+send A seq=1001 ack=d+501
+expect A~ seq=d+1 ack=1001 len=1460 data=0
+expect A~ seq=d+501 ack=1001 len=960 data=500 timeout=5
+send A seq=1001 ack=d+1461
+touch done
+EOF
+	play ack_inflight 7061 6061
+}
+
 subtests()
 {
 	cat <<EOF
@@ -2203,6 +2232,7 @@ window_old_seq_ack|flow|cftcp tcp
 ack_bytes|flow|cftcp
 ack_unread|flow|cftcp
 window_update_small_buf|flow|cftcp
+ack_inflight|flow|cftcp tcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
