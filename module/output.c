@@ -259,6 +259,10 @@ static int cftcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	int err;
 
 	if (clone) {
+		/* Never a second clone: the gso fields set below go into the
+		 * skb_shared_info that clones share, which a copy still in a
+		 * qdisc or in the peer's queue must keep as it is.
+		 */
 		skb = skb_cloned(skb) ? pskb_copy(skb, gfp) :
 					skb_clone(skb, gfp);
 		if (!skb)
