@@ -462,6 +462,7 @@ static void cftcp_collapse(struct sock *sk)
 	u32 seq = cs->copied_seq;
 	struct sk_buff_head fresh;
 	struct sk_buff *skb, *nskb;
+	bool failed = false;
 
 	if (skb_queue_len(q) < 2 || !seq_after(end, seq))
 		return;
@@ -489,10 +490,12 @@ static void cftcp_collapse(struct sock *sk)
 			u32 off = seq - CFTCP_SKB_CB(skb)->seq;
 			u32 n = min_t(u32, skb->len - off, size - nskb->len);
 
+			/* Sources already copied are freed: keep the copy. */
 			if (WARN_ON_ONCE(skb_copy_bits(skb, off,
 						       skb_put(nskb, n), n))) {
-				kfree_skb(nskb);
-				goto out;
+				__skb_trim(nskb, nskb->len - n);
+				failed = true;
+				break;
 			}
 			seq += n;
 			if (!seq_before(seq, cftcp_skb_end(skb))) {
@@ -500,6 +503,10 @@ static void cftcp_collapse(struct sock *sk)
 				__kfree_skb(skb);
 				CFTCP_INC_STATS(cn, CFTCP_MIB_RCVCOLLAPSED);
 			}
+		}
+		if (!nskb->len) {
+			kfree_skb(nskb);
+			break;
 		}
 		CFTCP_SKB_CB(nskb)->end_seq = seq;
 		if (skb_queue_empty(q) && cs->fin_rcvd) {
@@ -514,8 +521,9 @@ static void cftcp_collapse(struct sock *sk)
 		sk_rmem_schedule(sk, nskb, nskb->truesize);
 		skb_set_owner_r(nskb, sk);
 		__skb_queue_tail(&fresh, nskb);
+		if (failed)
+			break;
 	}
-out:
 	skb_queue_splice(&fresh, q);
 }
 
