@@ -633,7 +633,8 @@ static void cftcp_measure_ack_mss(struct sock *sk, const struct sk_buff *skb)
  * a zero window is dropped and answered with an ACK. Out-of-order data is
  * kept while memory allows and answered with an immediate duplicate ACK;
  * in-order data is acknowledged at once during quickack (the first
- * CFTCP_QUICKACKS segments, unless the connection is interactive:
+ * CFTCP_QUICKACKS segments, and as many after a silence longer than the
+ * RTO, unless the connection is interactive: cftcp_data_rcvd() and
  * cftcp_data_sent()), when it fills a hole, or after more than a
  * full-sized segment if the window moves on; else by the data we send,
  * the reader's next read or the delayed ACK timer.

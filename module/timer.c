@@ -312,8 +312,9 @@ void cftcp_schedule_delack(struct sock *sk)
 
 /*
  * Quickack: the first CFTCP_QUICKACKS ACKs after the first data received
- * go at once (Linux's tcp_event_data_recv(), which also gives them again
- * after a silence longer than the RTO; cftcp does not). Data
+ * go at once, and again after a silence longer than the RTO, when the
+ * sender may be restarting from an idle window (Linux's
+ * tcp_event_data_recv()). Data
  * sent within the delayed-ACK time of data received makes the connection
  * interactive (pingpong, tcp_event_data_sent()): the ACK of what arrives
  * next then waits for the answer. A delayed ACK the timer has to send
@@ -326,6 +327,8 @@ void cftcp_data_rcvd(struct sock *sk)
 
 	if (!cs->data_rcvd)
 		cs->quickack = CFTCP_QUICKACKS;
+	else if (jiffies - cs->lrcvtime > cs->rto)
+		cs->quickack = max_t(u8, cs->quickack, CFTCP_QUICKACKS);
 	cs->lrcvtime = jiffies;
 	cs->data_rcvd = 1;
 }

@@ -2122,10 +2122,12 @@ EOF
 # second segment: the delayed-ACK timer or the reader's next read sends
 # one ACK for all of it (Linux's __tcp_ack_snd_check(): the window must
 # not come out smaller). The quick ACKs of a new connection are used up
-# first.
+# first. An RTO of at least a second keeps the pause between the two
+# bursts from giving the quick ACKs again (t_ack_idle_quick).
 t_ack_unread()
 {
-	sc_read_when_sent 6059 7059 49152 26000 >"$tmp/sc"
+	echo "sysctl rto_min_ms 1000" >"$tmp/sc"
+	sc_read_when_sent 6059 7059 49152 26000 >>"$tmp/sc"
 	pp_plain 1460 65535 >"$tmp/pp"
 	cat >>"$tmp/pp" <<EOF
 send PA seq=1001 ack=d+1 len=1000 repeat=16
@@ -2154,6 +2156,29 @@ touch sent
 expect A seq=d+1 ack=6121 timeout=1
 EOF
 	play window_update_small_buf 7060 6060
+}
+
+# After a silence longer than the RTO the quick ACKs are given again, as
+# the sender may be starting from an idle window (Linux's
+# tcp_event_data_recv()): once the first sixteen are used up, three short
+# segments after 1.5 s of nothing are acknowledged one by one, not by one
+# delayed ACK.
+t_ack_idle_quick()
+{
+	sc_connect 6062 7062 >"$tmp/sc"
+	echo "wait done 20" >>"$tmp/sc"
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=100 repeat=20
+drain 0.5 ack=3001
+sleep 1.5
+send PA seq=3001 ack=d+1 len=100 off=2000 repeat=3
+expect A seq=d+1 ack=3101
+expect A seq=d+1 ack=3201
+expect A seq=d+1 ack=3301
+touch done
+EOF
+	play ack_idle_quick 7062 6062
 }
 
 # An ACK that covers part of a segment whose copy still waits in a qdisc
@@ -2233,6 +2258,7 @@ ack_bytes|flow|cftcp
 ack_unread|flow|cftcp
 window_update_small_buf|flow|cftcp
 ack_inflight|flow|cftcp tcp
+ack_idle_quick|flow|cftcp tcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
