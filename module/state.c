@@ -584,6 +584,10 @@ int cftcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		} else if (!cftcp_oow_rate_limited(cn, skb,
 						   CFTCP_MIB_ACKSKIPPEDSEQ,
 						   &cs->last_oow_ack_time)) {
+			/* Old data: our ACK of it was lost (tcp_send_dupack()). */
+			if (cb->end_seq != cb->seq &&
+			    seq_before(cb->seq, cs->rcv_nxt))
+				cftcp_enter_quickack(sk);
 			cftcp_send_ack(sk);
 		}
 		return 0;

@@ -2181,6 +2181,31 @@ EOF
 	play ack_idle_quick 7062 6062
 }
 
+# Data older than the last window we announced means our ACK of it was
+# lost: the duplicate ACK that answers it also gives the quick ACKs again
+# (Linux's tcp_send_dupack()), so three short segments that follow are
+# acknowledged one by one. The RTO of a second keeps the pause from giving
+# them (t_ack_idle_quick).
+t_old_data_quick()
+{
+	echo "sysctl rto_min_ms 1000" >"$tmp/sc"
+	sc_connect 6063 7063 >>"$tmp/sc"
+	echo "wait done 20" >>"$tmp/sc"
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=100 repeat=20
+drain 0.5 ack=3001
+send PA seq=1001 ack=d+1 len=100
+expect A seq=d+1 ack=3001
+send PA seq=3001 ack=d+1 len=100 off=2000 repeat=3
+expect A seq=d+1 ack=3101
+expect A seq=d+1 ack=3201
+expect A seq=d+1 ack=3301
+touch done
+EOF
+	play old_data_quick 7063 6063
+}
+
 # An ACK that covers part of a segment whose copy still waits in a qdisc
 # (netem holds the DUT's segments 300 ms): the sender drops the acked
 # bytes from its own copy only. The first copy leaves whole, with the
@@ -2259,6 +2284,7 @@ ack_unread|flow|cftcp
 window_update_small_buf|flow|cftcp
 ack_inflight|flow|cftcp tcp
 ack_idle_quick|flow|cftcp tcp
+old_data_quick|flow|cftcp tcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
