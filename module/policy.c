@@ -100,13 +100,17 @@ int cftcp_policy_sock_init(struct net *net)
 	struct cftcp_net *cn = cftcp_pernet(net);
 	int err = 0;
 
-	if (READ_ONCE(cn->egress_hooked))
+	/* Pairs with the release below: a socket that sees the flag sees
+	 * the hook in place.
+	 */
+	if (smp_load_acquire(&cn->egress_hooked))
 		return 0;
 	mutex_lock(&cftcp_policy_mutex);
 	if (!cn->egress_hooked) {
 		err = nf_register_net_hook(net, &cftcp_egress_ops);
 		if (!err)
-			WRITE_ONCE(cn->egress_hooked, true);
+			/* Pairs with the acquire above. */
+			smp_store_release(&cn->egress_hooked, true);
 	}
 	mutex_unlock(&cftcp_policy_mutex);
 	return err;
