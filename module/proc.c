@@ -217,10 +217,12 @@ static void cftcp_show_sock(struct seq_file *f, struct sock *sk, int i)
 
 	/*
 	 * After the columns /proc/net/tcp shares with this file come rto,
-	 * ato, quick/pingpong, congestion window and slow start threshold:
-	 * cftcp has no delayed ACK estimate nor congestion control, so these
-	 * print as Linux prints a listener and a connection in initial slow
-	 * start, with a window of 0.
+	 * ato, quick/pingpong, congestion window and slow start threshold.
+	 * The delayed-ACK time is fixed, and shown once data has come, as
+	 * Linux's starts; quick ACKs left and pingpong print as Linux's.
+	 * cftcp has no congestion control: the last two print as Linux
+	 * prints a listener and a connection in initial slow start, with a
+	 * window of 0.
 	 */
 	seq_printf(f, "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX ",
 		   i, READ_ONCE(inet->inet_rcv_saddr),
@@ -236,7 +238,10 @@ static void cftcp_show_sock(struct seq_file *f, struct sock *sk, int i)
 		   READ_ONCE(cs->probes_out), sock_i_ino(sk),
 		   refcount_read(&sk->sk_refcnt), sk,
 		   (unsigned long)jiffies_to_clock_t(READ_ONCE(cs->rto)),
-		   0UL, 0U, 0U, state == CFTCP_LISTEN ? 0 : -1);
+		   cs->data_rcvd ?
+		   (unsigned long)jiffies_to_clock_t(CFTCP_DELACK_TIME) : 0UL,
+		   (unsigned int)READ_ONCE(cs->quickack) << 1 | cs->pingpong,
+		   0U, state == CFTCP_LISTEN ? 0 : -1);
 }
 
 static void cftcp_show_req(struct seq_file *f, const struct cftcp_req *req,

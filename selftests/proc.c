@@ -206,6 +206,66 @@ TEST(table_lines)
 	close(l);
 }
 
+/*
+ * The delayed-ACK columns of a connection line: ato (clock ticks) and
+ * quick ACKs left << 1 | pingpong, read after the inode.
+ */
+static int ack_columns(uint16_t lport, uint16_t rport, unsigned long *ato,
+		       unsigned int *quick)
+{
+	char line[512], *p;
+	int i;
+
+	if (proc_line(lport, rport, line, sizeof(line), PROC_NET) < 0)
+		return -1;
+	/* sl, local, remote, st, queues, timer, retrnsmt, uid, timeout,
+	 * inode, refcount, pointer, rto: 13 fields before ato
+	 */
+	p = line;
+	for (i = 0; i < 13; i++) {
+		p += strspn(p, " ");
+		p += strcspn(p, " ");
+	}
+	return sscanf(p, "%lu %u", ato, quick) == 2 ? 0 : -1;
+}
+
+/*
+ * A connection that answers at once what it received is interactive
+ * (pingpong, bit 0 of the quick column) and shows the 40 ms delayed-ACK
+ * time once data came; the other end, which only asked, is not.
+ */
+TEST(table_ack_state)
+{
+	unsigned long ato;
+	unsigned int quick;
+	uint16_t port, cport;
+	int l, c, s;
+	char b;
+
+	ASSERT_EQ(0, connect_pair(&c, &s, &l)) TH_LOG("%s", strerror(errno));
+	port = local_port(l);
+	cport = local_port(c);
+
+	ASSERT_EQ(0, ack_columns(port, cport, &ato, &quick));
+	EXPECT_EQ(0, ato);
+	EXPECT_EQ(0, quick & 1);
+
+	ASSERT_EQ(1, send(c, "q", 1, 0));
+	ASSERT_EQ(1, recv(s, &b, 1, 0));
+	ASSERT_EQ(1, send(s, "a", 1, 0));
+	ASSERT_EQ(1, recv(c, &b, 1, 0));
+
+	ASSERT_EQ(0, ack_columns(port, cport, &ato, &quick));
+	EXPECT_EQ(4, ato);
+	EXPECT_EQ(1, quick & 1) TH_LOG("server quick/pingpong %u", quick);
+	ASSERT_EQ(0, ack_columns(cport, port, &ato, &quick));
+	EXPECT_EQ(4, ato);
+	EXPECT_EQ(0, quick & 1) TH_LOG("client quick/pingpong %u", quick);
+	close(c);
+	close(s);
+	close(l);
+}
+
 /* All counters named by the spec are there, names and values paired. */
 TEST(stat_names)
 {
