@@ -717,8 +717,11 @@ void cftcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 
-	if (cs->fin_rcvd)
-		return;		/* cftcp_fin() sent or delayed the ACK */
+	/* cftcp_fin() sent the ACK, or delayed it in CLOSE_WAIT, where the
+	 * rules below still apply to the data that came with the FIN.
+	 */
+	if (cs->fin_rcvd && sk->sk_state != CFTCP_CLOSE_WAIT)
+		return;
 	/* More than a full-sized segment's worth of bytes since the last
 	 * ACK, so that a super-packet is acknowledged at once, but only if
 	 * the window's right edge moves on with it or the reader waits for

@@ -2206,6 +2206,36 @@ EOF
 	play old_data_quick 7063 6063
 }
 
+# A FIN that comes with more than a full-sized segment of data is
+# acknowledged at once, as that much data alone would be; only the ACK of
+# a bare FIN waits for the reader's answer (Linux's tcp_fin() enters
+# pingpong mode, and __tcp_ack_snd_check() still counts the bytes). The
+# reader closes as soon as it has read to the end: its FIN comes after
+# the ACK, not with it.
+t_fin_data_ack()
+{
+	sc_connect 6064 7064 262144 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait established
+recv c 2400 all check -> 2400
+recv c 10 -> 0
+close c
+wait done 10
+EOF
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+touch established
+send PA seq=1001 ack=d+1 len=1000
+expect A seq=d+1 ack=2001
+send FPA seq=2001 ack=d+1 len=1400 off=1000
+expect A seq=d+1 ack=3402
+expect FA seq=d+1 ack=3402
+send A seq=3402 ack=d+2
+touch done
+EOF
+	play fin_data_ack 7064 6064
+}
+
 # An ACK that covers part of a segment whose copy still waits in a qdisc
 # (netem holds the DUT's segments 300 ms): the sender drops the acked
 # bytes from its own copy only. The first copy leaves whole, with the
@@ -2285,6 +2315,7 @@ window_update_small_buf|flow|cftcp
 ack_inflight|flow|cftcp tcp
 ack_idle_quick|flow|cftcp tcp
 old_data_quick|flow|cftcp tcp
+fin_data_ack|flow|cftcp tcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
