@@ -766,7 +766,11 @@ void cftcp_cleanup_rbuf(struct sock *sk, int copied)
 		return;
 	right = cs->rcv_wup + cs->rcv_wnd;
 	cur = seq_after(right, cs->rcv_nxt) ? right - cs->rcv_nxt : 0;
-	free = cftcp_free_space(sk);
+	/* What the window field can say: without scaling, a buffer above
+	 * 64 KB opens nothing past it (Linux's window_clamp).
+	 */
+	free = min_t(u32, cftcp_free_space(sk),
+		     CFTCP_MAX_WINDOW << cs->rcv_wscale);
 	/* Opened by the step cftcp_select_window() opens a window by, not
 	 * by an MSS: with a buffer under two MSS an update still goes out.
 	 */

@@ -2236,6 +2236,31 @@ EOF
 	play fin_data_ack 7064 6064
 }
 
+# A read announces a window only if it opens what the window field can
+# say: without window scaling a 64 KB window stays 64 KB however large the
+# buffer, and reading 1000 bytes sends nothing (Linux's tcp_cleanup_rbuf()
+# against window_clamp).
+t_window_update_clamped()
+{
+	sc_connect 6065 7065 262144 >"$tmp/sc"
+	cat >>"$tmp/sc" <<EOF
+wait sent
+recv c 1000 all check -> 1000
+touch read
+wait done 10
+EOF
+	pp_plain 1460 65535 >"$tmp/pp"
+	cat >>"$tmp/pp" <<EOF
+send PA seq=1001 ack=d+1 len=1000
+expect A seq=d+1 ack=2001 win=65535
+touch sent
+wait read
+expect-none 0.5
+touch done
+EOF
+	play window_update_clamped 7065 6065
+}
+
 # An ACK that covers part of a segment whose copy still waits in a qdisc
 # (netem holds the DUT's segments 300 ms): the sender drops the acked
 # bytes from its own copy only. The first copy leaves whole, with the
@@ -2316,6 +2341,7 @@ ack_inflight|flow|cftcp tcp
 ack_idle_quick|flow|cftcp tcp
 old_data_quick|flow|cftcp tcp
 fin_data_ack|flow|cftcp tcp
+window_update_clamped|flow|cftcp tcp
 frag_ooo_overlap|hostile|cftcp tcp
 frag_order|hostile|cftcp tcp
 window_ignored|hostile|cftcp tcp
