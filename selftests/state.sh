@@ -2158,6 +2158,29 @@ EOF
 	play window_update_small_buf 7060 6060
 }
 
+# The peer's side of a connection whose sixteen quick ACKs are used up:
+# twenty short segments, 2000 bytes.
+pp_quick_used()
+{
+	pp_plain 1460 65535
+	cat <<EOF
+send PA seq=1001 ack=d+1 len=100 repeat=20
+drain 0.5 ack=3001
+EOF
+}
+
+# Three short segments, each acknowledged at once (quickack).
+pp_three_short()
+{
+	cat <<EOF
+send PA seq=3001 ack=d+1 len=100 off=2000 repeat=3
+expect A seq=d+1 ack=3101
+expect A seq=d+1 ack=3201
+expect A seq=d+1 ack=3301
+touch done
+EOF
+}
+
 # After a silence longer than the RTO the quick ACKs are given again, as
 # the sender may be starting from an idle window (Linux's
 # tcp_event_data_recv()): once the first sixteen are used up, three short
@@ -2167,17 +2190,9 @@ t_ack_idle_quick()
 {
 	sc_connect 6062 7062 >"$tmp/sc"
 	echo "wait done 20" >>"$tmp/sc"
-	pp_plain 1460 65535 >"$tmp/pp"
-	cat >>"$tmp/pp" <<EOF
-send PA seq=1001 ack=d+1 len=100 repeat=20
-drain 0.5 ack=3001
-sleep 1.5
-send PA seq=3001 ack=d+1 len=100 off=2000 repeat=3
-expect A seq=d+1 ack=3101
-expect A seq=d+1 ack=3201
-expect A seq=d+1 ack=3301
-touch done
-EOF
+	pp_quick_used >"$tmp/pp"
+	echo "sleep 1.5" >>"$tmp/pp"
+	pp_three_short >>"$tmp/pp"
 	play ack_idle_quick 7062 6062
 }
 
@@ -2191,18 +2206,12 @@ t_old_data_quick()
 	echo "sysctl rto_min_ms 1000" >"$tmp/sc"
 	sc_connect 6063 7063 >>"$tmp/sc"
 	echo "wait done 20" >>"$tmp/sc"
-	pp_plain 1460 65535 >"$tmp/pp"
+	pp_quick_used >"$tmp/pp"
 	cat >>"$tmp/pp" <<EOF
-send PA seq=1001 ack=d+1 len=100 repeat=20
-drain 0.5 ack=3001
 send PA seq=1001 ack=d+1 len=100
 expect A seq=d+1 ack=3001
-send PA seq=3001 ack=d+1 len=100 off=2000 repeat=3
-expect A seq=d+1 ack=3101
-expect A seq=d+1 ack=3201
-expect A seq=d+1 ack=3301
-touch done
 EOF
+	pp_three_short >>"$tmp/pp"
 	play old_data_quick 7063 6063
 }
 
