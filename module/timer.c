@@ -314,12 +314,12 @@ void cftcp_schedule_delack(struct sock *sk)
  * Quickack: the first CFTCP_QUICKACKS ACKs after the first data received
  * go at once, and again after a silence longer than the RTO, when the
  * sender may be restarting from an idle window (Linux's
- * tcp_event_data_recv()). Data
- * sent within the delayed-ACK time of data received makes the connection
- * interactive (pingpong, tcp_event_data_sent()): the ACK of what arrives
- * next then waits for the answer. A delayed ACK the timer has to send
- * alone ends it, and so do old, out-of-window and zero-window data, whose
- * ACK was lost or is wanted (tcp_enter_quickack_mode()).
+ * tcp_event_data_recv()). Data sent within the delayed-ACK time of data
+ * received makes the connection interactive (pingpong,
+ * tcp_event_data_sent()): the ACK of what arrives next then waits for the
+ * answer. A delayed ACK the timer has to send alone ends it, and so do
+ * old, out-of-window and zero-window data, whose ACK was lost or is
+ * wanted (tcp_enter_quickack_mode()).
  */
 void cftcp_data_rcvd(struct sock *sk)
 {
